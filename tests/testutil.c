@@ -1,0 +1,160 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int gtt_quick(void)
+{
+    const char *q = getenv("GT_TEST_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+static int read_u32(FILE *f, uint32_t *v)
+{
+    unsigned char b[4];
+    if (fread(b, 1, 4, f) != 4)
+        return -1;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return 0;
+}
+
+gtt_fixture *gtt_fixture_load(const char *name)
+{
+    const char *dir = getenv("GANTRY_FIXTURES");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.gtfx", dir ? dir : "tests/fixtures", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open fixture %s (run tests from the repository root)", path);
+    char magic[4];
+    uint32_t version = 0, count = 0;
+    ck_assert_msg(fread(magic, 1, 4, f) == 4 && memcmp(magic, "GTFX", 4) == 0,
+                  "%s: not a fixture file", path);
+    ck_assert_msg(read_u32(f, &version) == 0 && version == 1, "%s: bad version", path);
+    ck_assert_msg(read_u32(f, &count) == 0 && count < 4096, "%s: bad count", path);
+    gtt_fixture *fx = calloc(1, sizeof *fx);
+    fx->arrays = calloc(count ? count : 1, sizeof *fx->arrays);
+    fx->count = (int)count;
+    for (uint32_t i = 0; i < count; i++) {
+        gtt_array *a = &fx->arrays[i];
+        uint32_t len = 0, ndim = 0;
+        ck_assert_msg(read_u32(f, &len) == 0 && len < sizeof a->name, "%s: bad name", path);
+        ck_assert_msg(fread(a->name, 1, len, f) == len, "%s: truncated", path);
+        a->name[len] = 0;
+        ck_assert_msg(read_u32(f, &ndim) == 0 && ndim <= 8, "%s: bad ndim", path);
+        a->ndim = (int)ndim;
+        a->n = 1;
+        for (uint32_t d = 0; d < ndim; d++) {
+            uint32_t v = 0;
+            ck_assert_msg(read_u32(f, &v) == 0, "%s: truncated", path);
+            a->dims[d] = (int)v;
+            a->n *= v;
+        }
+        a->data = malloc((a->n ? a->n : 1) * sizeof(float));
+        ck_assert_msg(fread(a->data, sizeof(float), a->n, f) == a->n, "%s: truncated data in %s",
+                      path, a->name);
+    }
+    fclose(f);
+    return fx;
+}
+
+int gtt_fixture_has(const gtt_fixture *fx, const char *name)
+{
+    for (int i = 0; i < fx->count; i++)
+        if (strcmp(fx->arrays[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+const float *gtt_fixture_get(const gtt_fixture *fx, const char *name, size_t *n)
+{
+    for (int i = 0; i < fx->count; i++)
+        if (strcmp(fx->arrays[i].name, name) == 0) {
+            if (n)
+                *n = fx->arrays[i].n;
+            return fx->arrays[i].data;
+        }
+    ck_abort_msg("fixture has no array '%s'", name);
+    return NULL;
+}
+
+void gtt_fixture_free(gtt_fixture *fx)
+{
+    if (!fx)
+        return;
+    for (int i = 0; i < fx->count; i++)
+        free(fx->arrays[i].data);
+    free(fx->arrays);
+    free(fx);
+}
+
+double gtt_close_ratio(const float *a, const float *b, size_t n, double atol,
+                       double rtol, size_t *where)
+{
+    double worst = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        double r = d / (atol + rtol * fabs((double)b[i]));
+        if (!(r <= worst)) { /* also catches NaN */
+            worst = isnan(r) ? INFINITY : r;
+            w = i;
+        }
+    }
+    if (where)
+        *where = w;
+    return worst;
+}
+
+void gtt_fill(float *x, size_t n, uint64_t seed, float scale)
+{
+    gt_rng r;
+    gt_rng_seed(&r, seed);
+    gt_rng_fill_uniform(&r, x, n, -scale, scale);
+}
+
+double gtt_fd_check(double (*loss)(void *ctx), void *ctx, float *x,
+                    const float *grad, size_t n, float h, size_t max_coords,
+                    double atol, double rtol, size_t *where, double *fd_out,
+                    uint64_t seed)
+{
+    gt_rng r;
+    gt_rng_seed(&r, seed);
+    double worst = 0;
+    size_t count = n <= max_coords ? n : max_coords;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = n <= max_coords ? k : gt_rng_below(&r, (uint32_t)n);
+        float saved = x[i];
+        x[i] = saved + h;
+        double lp = loss(ctx);
+        x[i] = saved - h;
+        double lm = loss(ctx);
+        x[i] = saved;
+        double fd = (lp - lm) / (2.0 * (double)h);
+        double an = grad[i];
+        double ratio = fabs(fd - an) / (atol + rtol * fmax(fabs(fd), fabs(an)));
+        if (!(ratio <= worst)) {
+            worst = isnan(ratio) ? INFINITY : ratio;
+            if (where)
+                *where = i;
+            if (fd_out)
+                *fd_out = fd;
+        }
+    }
+    return worst;
+}
+
+int gtt_dataset_path(char *buf, size_t cap, const char *relpath)
+{
+    const char *root = getenv("GANTRY_DATASETS");
+    snprintf(buf, cap, "%s/%s", root && *root ? root : "../shared/datasets", relpath);
+    if (access(buf, R_OK) == 0)
+        return 0;
+    const char *ci = getenv("CI");
+    if (ci && strcmp(ci, "true") == 0)
+        ck_abort_msg("dataset file %s is missing (CI=true; set GANTRY_DATASETS)", buf);
+    fprintf(stderr, "SKIP: dataset file %s not found (set GANTRY_DATASETS)\n", buf);
+    return -1;
+}
