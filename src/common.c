@@ -1,5 +1,6 @@
 /* Status codes, error messages and the engine's thread count. */
 #include "gantry/common.h"
+#include "gantry/version.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -54,4 +55,9 @@ void gt_threads_set(int n)
 int gt_threads_get(void)
 {
     return thread_count > 0 ? thread_count : omp_get_max_threads();
+}
+
+const char *gt_version(void)
+{
+    return GT_VERSION_STRING;
 }
