@@ -33,7 +33,9 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp -fPIC $(OPT) $(WARN) \
+# -fno-math-errno lets sqrtf and friends vectorise; it is not fast-math (NaN and Inf
+# behave as before, which the trainer's divergence checks rely on).
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp -fPIC -fno-math-errno $(OPT) $(WARN) \
              -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LIBS_ALL = -L$(HDF5_LIBDIR) -lhdf5_hl $(PKG_LIBS) -fopenmp -lm
 
