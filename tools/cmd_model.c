@@ -1,0 +1,172 @@
+/* gantry model: show a model spec or a preset's G and D, layer by layer. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preset_opts.h"
+
+static const char help[] =
+    "usage: gantry model [SPEC_FILE] [PRESET OPTIONS] [--part g|d] [--spec]\n"
+    "\n"
+    "Show a model's layers, output shapes, parameter counts and forward FLOPs:\n"
+    "the model in SPEC_FILE (the spec language of gantry/model.h), or the\n"
+    "generator and discriminator of an architecture preset.\n"
+    "\n"
+    PRESET_HELP
+    "  --part g|d        only the generator or only the discriminator\n"
+    "  --spec            print the spec text instead of the table\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "example: gantry model --dims 1 --window 1024 --channels 3\n";
+
+static void shape_str(char *buf, size_t cap, gt_shape s)
+{
+    if (s.h == 1 && s.w == 1)
+        snprintf(buf, cap, "%d", s.c);
+    else if (s.h == 1)
+        snprintf(buf, cap, "%dx%d", s.c, s.w);
+    else
+        snprintf(buf, cap, "%dx%dx%d", s.c, s.h, s.w);
+}
+
+static int show(const char *title, const char *spec, int spec_only)
+{
+    gt_error err = {0};
+    gt_model *m = NULL;
+    if (gt_model_parse(&m, spec, &err) < 0 || gt_model_finalize(m, 1, &err) < 0) {
+        gt_model_free(m);
+        return tool_fail_err(&err);
+    }
+    size_t len = gt_model_spec(m, NULL, 0);
+    char *text = malloc(len + 1);
+    if (!text) {
+        gt_model_free(m);
+        return tool_fail("out of memory");
+    }
+    gt_model_spec(m, text, len + 1);
+    if (spec_only) {
+        printf("%s", text);
+    } else {
+        char in[64], out[64];
+        shape_str(in, sizeof in, gt_model_input_shape(m));
+        shape_str(out, sizeof out, gt_model_output_shape(m));
+        printf("%s: input %s, output %s", title, in, out);
+        if (gt_model_nclasses(m))
+            printf(", %d classes", gt_model_nclasses(m));
+        printf("\n  %3s  %-36s %-14s %10s\n", "#", "layer", "output", "params");
+        char *line = strchr(text, '\n') + 1; /* skip the input line */
+        for (int i = 0; i < gt_model_nlayers(m) && line; i++) {
+            char *end = strchr(line, '\n');
+            if (end)
+                *end = 0;
+            /* parameters of layer i: difference of cumulative layouts is not
+             * public, so count from the descriptor */
+            const gt_layer_desc *d = gt_model_layer(m, i);
+            gt_shape o = gt_model_layer_output(m, i);
+            gt_shape prev = i ? gt_model_layer_output(m, i - 1) : gt_model_input_shape(m);
+            long np = 0;
+            switch (d->kind) {
+            case GT_LAYER_DENSE: np = (long)prev.c * o.c + (d->bias ? o.c : 0); break;
+            case GT_LAYER_CONV:
+            case GT_LAYER_CONVT:
+                np = (long)prev.c * o.c * d->kh * d->kw + (d->bias ? o.c : 0);
+                break;
+            case GT_LAYER_BATCHNORM: np = d->affine ? 2L * o.c : 0; break;
+            case GT_LAYER_LABEL: np = d->units > 0 ? (long)gt_model_nclasses(m) * d->units : 0; break;
+            default: break;
+            }
+            shape_str(out, sizeof out, o);
+            printf("  %3d  %-36s %-14s %10ld\n", i + 1, line, out, np);
+            line = end ? end + 1 : NULL;
+        }
+        printf("  parameters %zu, forward %.1f MFLOP per sample\n\n", gt_model_nparams(m),
+               gt_model_flops(m, 1) / 1e6);
+    }
+    free(text);
+    gt_model_free(m);
+    return 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while (buf && (k = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += k;
+        if (len + 1 == cap) {
+            char *p = realloc(buf, cap *= 2);
+            if (!p) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = p;
+        }
+    }
+    if (buf)
+        buf[len] = 0;
+    fclose(f);
+    return buf;
+}
+
+int cmd_model(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        PRESET_LONG_OPTIONS,
+        {"part", required_argument, NULL, 'p'},
+        {"spec", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    preset_opts po;
+    preset_opts_init(&po, 1, 1024, 1);
+    const char *part = NULL;
+    int spec_only = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int r = preset_opts_parse(&po, c, optarg);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        switch (c) {
+        case 'p':
+            if (strcmp(optarg, "g") && strcmp(optarg, "d"))
+                return tool_fail("--part must be g or d"), 2;
+            part = optarg;
+            break;
+        case 's': spec_only = 1; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: fputs(help, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        if (optind + 1 < argc)
+            return tool_fail("one spec file at a time"), 2;
+        char *spec = read_file(argv[optind]);
+        if (!spec)
+            return tool_fail("cannot read %s", argv[optind]);
+        gt_error err = {0};
+        gt_model *m = NULL;
+        int rc = 0;
+        if (gt_model_parse(&m, spec, &err) < 0)
+            rc = tool_fail("%s: %s", argv[optind], err.msg);
+        gt_model_free(m);
+        if (!rc)
+            rc = show(argv[optind], spec, spec_only);
+        free(spec);
+        return rc;
+    }
+    char gspec[8192], dspec[8192];
+    if (preset_opts_specs(&po, gspec, sizeof gspec, dspec, sizeof dspec))
+        return 1;
+    int rc = 0;
+    if (!part || !strcmp(part, "g"))
+        rc |= show("generator", gspec, spec_only);
+    if (!part || !strcmp(part, "d"))
+        rc |= show("discriminator", dspec, spec_only);
+    return rc;
+}

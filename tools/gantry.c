@@ -1,0 +1,206 @@
+/* gantry: the command-line front end.  Each subcommand is a cmd_*.c file;
+ * this file dispatches and holds the helpers they share. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+const char *tool_name = "gantry";
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"model", cmd_model, "show a model spec or preset: layers, shapes, parameters, FLOPs"},
+    {"toy", cmd_toy, "train the 1D GAN on a two-tone signal and check what it learned"},
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gantry COMMAND [OPTIONS]   (gantry COMMAND --help for details)\n\n"
+               "Generative adversarial networks for predictive maintenance.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return cmd_version(1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            static char name[64];
+            snprintf(name, sizeof name, "gantry %s", commands[i].name);
+            tool_name = name;
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "gantry: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
+
+int tool_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", tool_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+int tool_fail_err(const gt_error *err)
+{
+    return tool_fail("%s", err->msg[0] ? err->msg : gt_strerror(err->code));
+}
+
+void tool_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: warning: ", tool_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tool_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return tool_fail("%s needs an integer from %d to %d, not '%s'", opt, lo, hi, s);
+    *out = (int)v;
+    return 0;
+}
+
+int tool_float(const char *opt, const char *s, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return tool_fail("%s needs a number, not '%s'", opt, s);
+    *out = v;
+    return 0;
+}
+
+double tool_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void progress_start(tool_progress *p, long total, int mode)
+{
+    memset(p, 0, sizeof *p);
+    p->total = total;
+    p->tty = isatty(STDERR_FILENO);
+    p->enabled = mode < 0 ? p->tty : mode;
+    p->t0 = tool_now();
+    p->last_line_step = -1;
+}
+
+static void fmt_duration(char *buf, size_t cap, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+void progress_update(tool_progress *p, long step, const char *what)
+{
+    if (!p->enabled)
+        return;
+    double now = tool_now(), el = now - p->t0;
+    int final = step >= p->total;
+    if (p->tty) {
+        if (!final && now - p->last_draw < 0.1)
+            return;
+    } else {
+        long tenth = p->total >= 10 ? p->total / 10 : 1;
+        if (!final && step / tenth == p->last_line_step / tenth)
+            return;
+        p->last_line_step = step;
+    }
+    p->last_draw = now;
+    double rate = el > 0 ? step / el : 0;
+    char eta[32];
+    fmt_duration(eta, sizeof eta, rate > 0 ? (p->total - step) / rate : 0);
+    fprintf(stderr, "%sstep %ld/%ld  %s  %.1f steps/s  left %s%s", p->tty ? "\r\033[K" : "", step,
+            p->total, what, rate, eta, p->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+void progress_end(tool_progress *p)
+{
+    if (p->enabled && p->tty)
+        fputc('\n', stderr);
+}
+
+int path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int out_open(tool_out *o, const char *path, int force)
+{
+    memset(o, 0, sizeof *o);
+    if (!force && path_exists(path))
+        return tool_fail("%s exists; not overwriting it (use --force)", path);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        return tool_fail("cannot write %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+int out_commit(tool_out *o)
+{
+    int bad = ferror(o->f);
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad || rename(o->tmp, o->path) != 0) {
+        int e = errno;
+        unlink(o->tmp);
+        return tool_fail("cannot write %s: %s", o->path, strerror(e));
+    }
+    return 0;
+}
+
+void out_abort(tool_out *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+        unlink(o->tmp);
+    }
+}

@@ -1,0 +1,56 @@
+/* Shared pieces of the gantry command: subcommands, messages, progress,
+ * and output files written under a temporary name. */
+#ifndef GANTRY_TOOL_H
+#define GANTRY_TOOL_H
+
+#include <stdio.h>
+
+#include "gantry/gantry.h"
+
+/* Each subcommand lives in its own tools/cmd_*.c. */
+int cmd_version(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_toy(int argc, char **argv);
+
+/* The program name for messages ("gantry SUBCOMMAND"). */
+extern const char *tool_name;
+
+/* "gantry toy: message\n" on stderr; returns 1 (the exit status to use). */
+int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same for a library error. */
+int tool_fail_err(const gt_error *err);
+/* A warning on stderr; does not change the exit status. */
+void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse an int / float option value or fail with a message naming it. */
+int tool_int(const char *opt, const char *s, int lo, int hi, int *out);
+int tool_float(const char *opt, const char *s, float *out);
+
+/* Progress on stderr: redrawn in place on a terminal, silent when stderr is
+ * not a terminal unless forced (then one line per tenth of the work). */
+typedef struct tool_progress {
+    long total;
+    int enabled, tty;
+    double t0, last_draw;
+    long last_line_step;
+} tool_progress;
+void progress_start(tool_progress *p, long total, int mode /* -1 auto, 0 off, 1 on */);
+/* `what` is the caller's status text for this step (losses etc.). */
+void progress_update(tool_progress *p, long step, const char *what);
+void progress_end(tool_progress *p);
+double tool_now(void);
+
+/* An output file written as <path>.tmp-XXXXXX and renamed on commit, so a
+ * failed run leaves nothing behind and never damages an existing file. */
+typedef struct tool_out {
+    FILE *f;
+    char path[4096], tmp[4096];
+} tool_out;
+/* Refuses an existing path unless force. Returns 0 or 1 (after a message). */
+int out_open(tool_out *o, const char *path, int force);
+int out_commit(tool_out *o);
+void out_abort(tool_out *o);
+/* 1 if path exists. */
+int path_exists(const char *path);
+
+#endif
