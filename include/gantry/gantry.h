@@ -34,6 +34,7 @@
 #include "gantry/optim.h"
 #include "gantry/preset.h"
 #include "gantry/rng.h"
+#include "gantry/signal.h"
 #include "gantry/version.h"
 
 #endif
