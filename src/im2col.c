@@ -1,0 +1,289 @@
+/* Unfolding images into patch columns and folding them back (see im2col.h). */
+#include "im2col.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Below this many column entries a parallel region costs more than it saves. */
+#define PAR_MIN_WORK (1 << 15)
+
+/*
+ * Patch-grid indices g in [lo, hi) whose tap k lands inside an image of size
+ * n: 0 <= g*s - p + k < n.  Computed once per tap and block of samples, which
+ * keeps the bounds tests and divisions out of the inner loops.
+ */
+static void tap_range(int k, int n, int m, int s, int p, int *lo, int *hi)
+{
+    int a = p - k;
+    int b = n - 1 + p - k;
+    int l = a > 0 ? (a + s - 1) / s : 0;
+    int h = b >= 0 ? b / s + 1 : 0;
+    if (h > m)
+        h = m;
+    if (l > h)
+        l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/*
+ * d[x] = row[x0 + x*sw] for x in [lo, hi), zero elsewhere in [0, ow).  Runs
+ * are short (4 to 512 in the GANs), so the zero edges are plain loops rather
+ * than memset calls, and strides 1 and 2 get loops with a constant stride
+ * that the compiler vectorises.
+ */
+static inline void gather_run(float *restrict d, const float *restrict row, int x0,
+                              int lo, int hi, int ow, int sw)
+{
+    for (int x = 0; x < lo; x++)
+        d[x] = 0.0f;
+    /* From the first tap inside the image: row + x0 itself may lie before it. */
+    const float *r = row + x0 + lo * sw;
+    float *dd = d + lo;
+    const int n = hi - lo;
+    if (sw == 1) {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            dd[i] = r[i];
+    } else if (sw == 2) {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            dd[i] = r[2 * i];
+    } else {
+        for (int i = 0; i < n; i++)
+            dd[i] = r[i * sw];
+    }
+    for (int x = hi; x < ow; x++)
+        d[x] = 0.0f;
+}
+
+/* row[x0 + x*sw] += s[x] for x in [lo, hi); the targets are distinct. */
+static inline void scatter_run(float *restrict row, const float *restrict s, int x0,
+                               int lo, int hi, int sw)
+{
+    float *r = row + x0 + lo * sw;
+    const float *ss = s + lo;
+    const int n = hi - lo;
+    if (sw == 1) {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            r[i] += ss[i];
+    } else if (sw == 2) {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            r[2 * i] += ss[i];
+    } else {
+        for (int i = 0; i < n; i++)
+            r[i * sw] += ss[i];
+    }
+}
+
+/*
+ * 1D images whose samples are exactly sw patch steps apart (w == sw * ow, as
+ * in every "k = 2p + s" layer, e.g. k4 s2 p1): a tap's column row over the
+ * whole block is then one strided run across sample boundaries,
+ *     crow[q] = img[x0 + sw * q],
+ * and only the few entries per sample that fall in the padding need zeroing
+ * afterwards.  This keeps the short rows of deep layers (ow = 4..16) from
+ * paying per-sample loop overhead.
+ */
+static int runs_across_samples(const gt__patch *p)
+{
+    return p->h == 1 && p->kh == 1 && p->oh == 1 && p->w == p->sw * p->ow;
+}
+
+static void unfold_block_1d(float *col, size_t ldcol, const float *img, const gt__patch *p,
+                            int j0, int j1)
+{
+    const int ow = p->ow;
+    for (int kj = 0; kj < p->kw; kj++) {
+        int xlo, xhi;
+        tap_range(kj, p->w, ow, p->sw, p->pw, &xlo, &xhi);
+        float *crow = col + (size_t)kj * ldcol;
+        if (xlo >= xhi) {
+            memset(crow + (size_t)j0 * ow, 0, (size_t)(j1 - j0) * ow * sizeof *crow);
+            continue;
+        }
+        /* Entries from the first valid one of sample j0 to the last valid one
+         * of sample j1 - 1; every source index lies inside the block. */
+        const size_t q0 = (size_t)j0 * ow + xlo, q1 = (size_t)(j1 - 1) * ow + xhi;
+        gather_run(crow + q0, img + (size_t)p->sw * q0 + (kj - p->pw), 0, 0,
+                   (int)(q1 - q0), (int)(q1 - q0), p->sw);
+        for (int j = j0; j < j1; j++) {
+            float *d = crow + (size_t)j * ow;
+            for (int x = 0; x < xlo; x++)
+                d[x] = 0.0f;
+            for (int x = xhi; x < ow; x++)
+                d[x] = 0.0f;
+        }
+    }
+}
+
+/* One image value of a 1D fold from scratch: its valid taps in kj order, the
+ * same sum (bit for bit) that the tap-by-tap fold builds. */
+static float fold_at(const float *col, size_t ldcol, const gt__patch *p, size_t cj, int x)
+{
+    float acc = 0.0f;
+    for (int kj = 0; kj < p->kw; kj++) {
+        int u = x + p->pw - kj;
+        if (u >= 0 && u % p->sw == 0 && u / p->sw < p->ow)
+            acc += col[kj * ldcol + cj + u / p->sw];
+    }
+    return acc;
+}
+
+/*
+ * The fold of unfold_block_1d: each tap is one strided run across the block,
+ *     img[x0 + sw * q] += crow[q].
+ * The entries between two samples' valid ranges belong to the padding but get
+ * added into a neighbour's first kw-1-pw or last pw values; those few values
+ * per sample are recomputed afterwards.
+ */
+static void fold_block_1d(float *img, const float *col, size_t ldcol, const gt__patch *p,
+                          int j0, int j1)
+{
+    const int w = p->w, ow = p->ow;
+    memset(img + (size_t)j0 * w, 0, (size_t)(j1 - j0) * w * sizeof *img);
+    for (int kj = 0; kj < p->kw; kj++) {
+        int xlo, xhi;
+        tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
+        if (xlo >= xhi)
+            continue;
+        const size_t q0 = (size_t)j0 * ow + xlo, q1 = (size_t)(j1 - 1) * ow + xhi;
+        scatter_run(img + (size_t)p->sw * q0 + (kj - p->pw), col + kj * ldcol + q0, 0, 0,
+                    (int)(q1 - q0), p->sw);
+    }
+    int head = p->kw - 1 - p->pw;
+    if (head > w)
+        head = w;
+    const int tail = w - p->pw > head ? w - p->pw : head;
+    for (int j = j0; j < j1; j++) {
+        float *d = img + (size_t)j * w;
+        const size_t cj = (size_t)j * ow;
+        for (int x = 0; x < head; x++)
+            d[x] = fold_at(col, ldcol, p, cj, x);
+        for (int x = tail; x < w; x++)
+            d[x] = fold_at(col, ldcol, p, cj, x);
+    }
+}
+
+/*
+ * One channel, samples [j0, j1): img is the channel's sample 0, col its first
+ * of kh*kw rows.  Taps outermost so that each tap's ranges serve every sample
+ * of the block.
+ */
+static void unfold_block(float *col, size_t ldcol, const float *img, const gt__patch *p,
+                         int j0, int j1)
+{
+    const int w = p->w, oh = p->oh, ow = p->ow;
+    const size_t hw = (size_t)p->h * w, ohw = (size_t)oh * ow;
+    for (int ki = 0; ki < p->kh; ki++) {
+        int ylo, yhi;
+        tap_range(ki, p->h, oh, p->sh, p->ph, &ylo, &yhi);
+        for (int kj = 0; kj < p->kw; kj++) {
+            int xlo, xhi;
+            tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
+            const int x0 = kj - p->pw;
+            float *crow = col + (size_t)(ki * p->kw + kj) * ldcol;
+            for (int j = j0; j < j1; j++) {
+                float *d = crow + j * ohw;
+                const float *s = img + j * hw;
+                if (ylo > 0)
+                    memset(d, 0, (size_t)ylo * ow * sizeof *d);
+                for (int y = ylo; y < yhi; y++)
+                    gather_run(d + (size_t)y * ow, s + (size_t)(y * p->sh - p->ph + ki) * w,
+                               x0, xlo, xhi, ow, p->sw);
+                if (yhi < oh)
+                    memset(d + (size_t)yhi * ow, 0, (size_t)(oh - yhi) * ow * sizeof *d);
+            }
+        }
+    }
+}
+
+/* The adjoint of unfold_block, overwriting the block's images.  Each image
+ * value receives its taps in (ki, kj) order whatever the blocking. */
+static void fold_block(float *img, const float *col, size_t ldcol, const gt__patch *p,
+                       int j0, int j1)
+{
+    const int w = p->w, ow = p->ow;
+    const size_t hw = (size_t)p->h * w, ohw = (size_t)p->oh * ow;
+    memset(img + j0 * hw, 0, (size_t)(j1 - j0) * hw * sizeof *img);
+    for (int ki = 0; ki < p->kh; ki++) {
+        int ylo, yhi;
+        tap_range(ki, p->h, p->oh, p->sh, p->ph, &ylo, &yhi);
+        for (int kj = 0; kj < p->kw; kj++) {
+            int xlo, xhi;
+            tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
+            const int x0 = kj - p->pw;
+            const float *crow = col + (size_t)(ki * p->kw + kj) * ldcol;
+            for (int j = j0; j < j1; j++) {
+                float *d = img + j * hw;
+                const float *s = crow + j * ohw;
+                for (int y = ylo; y < yhi; y++)
+                    scatter_run(d + (size_t)(y * p->sh - p->ph + ki) * w, s + (size_t)y * ow,
+                                x0, xlo, xhi, p->sw);
+            }
+        }
+    }
+}
+
+/*
+ * Work is split into (channel, block of samples) tasks: whole channels when
+ * there are enough of them, smaller sample blocks when there are few (a
+ * one-channel first layer).  Tasks own disjoint column rows and images, so
+ * the result does not depend on the split or the schedule.
+ */
+static int blocks_per_channel(int C, int nc, size_t work)
+{
+    if (work < PAR_MIN_WORK)
+        return 1;
+    int want = 4 * omp_get_max_threads();
+    int b = (want + C - 1) / C;
+    return b < nc ? b : nc;
+}
+
+void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p, int nc)
+{
+    // img is (c, N, h, w) from the chunk's first sample; col is (c*kh*kw, nc*oh*ow)
+    const size_t ldcol = (size_t)nc * p->oh * p->ow;
+    const size_t rows = (size_t)p->kh * p->kw;
+    const size_t work = (size_t)p->c * rows * ldcol;
+    const int nb = blocks_per_channel(p->c, nc, work);
+    const int bs = (nc + nb - 1) / nb;
+    const int tasks = p->c * nb;
+    const int across = runs_across_samples(p);
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
+    for (int t = 0; t < tasks; t++) {
+        const int c = t / nb, j0 = (t % nb) * bs;
+        const int j1 = j0 + bs < nc ? j0 + bs : nc;
+        if (j0 >= j1)
+            continue;
+        if (across)
+            unfold_block_1d(col + c * rows * ldcol, ldcol, img + c * cstride, p, j0, j1);
+        else
+            unfold_block(col + c * rows * ldcol, ldcol, img + c * cstride, p, j0, j1);
+    }
+}
+
+void gt__col2im(float *img, size_t cstride, const float *col, const gt__patch *p, int nc)
+{
+    // col is (c*kh*kw, nc*oh*ow); img is (c, N, h, w) from the chunk's first sample
+    const size_t ldcol = (size_t)nc * p->oh * p->ow;
+    const size_t rows = (size_t)p->kh * p->kw;
+    const size_t work = (size_t)p->c * rows * ldcol;
+    const int nb = blocks_per_channel(p->c, nc, work);
+    const int bs = (nc + nb - 1) / nb;
+    const int tasks = p->c * nb;
+    const int across = runs_across_samples(p);
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
+    for (int t = 0; t < tasks; t++) {
+        const int c = t / nb, j0 = (t % nb) * bs;
+        const int j1 = j0 + bs < nc ? j0 + bs : nc;
+        if (j0 >= j1)
+            continue;
+        if (across)
+            fold_block_1d(img + c * cstride, col + c * rows * ldcol, ldcol, p, j0, j1);
+        else
+            fold_block(img + c * cstride, col + c * rows * ldcol, ldcol, p, j0, j1);
+    }
+}
