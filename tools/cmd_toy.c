@@ -18,7 +18,7 @@ static const char help[] =
     "windows and check that their power spectra peak at the two tones.\n"
     "\n"
     "  -o, --output DIR  where to write results (default gantry-toy)\n"
-    "  --steps N         training steps (default 600)\n"
+    "  --steps N         training steps (default 2000)\n"
     "  --window N        window length, a power of two >= 16 (default 64)\n"
     "  --batch N         batch size (default 32)\n"
     "  --loss NAME       bce (default), wgan or hinge (hinge adds spectral norm)\n"
@@ -51,7 +51,7 @@ static int parse(toy_opts *o, int argc, char **argv)
         {"progress", no_argument, NULL, 'P'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    *o = (toy_opts){.dir = "gantry-toy", .steps = 600, .window = 64, .batch = 32,
+    *o = (toy_opts){.dir = "gantry-toy", .steps = 2000, .window = 64, .batch = 32,
                     .seed = 1, .progress = -1, .loss = GT_GAN_BCE};
     int c, v;
     optind = 1;
