@@ -334,6 +334,11 @@ gt_shape gt_model_layer_output(const gt_model *m, int i)
     return i >= 0 && i < m->nlayers ? m->layers[i].out : (gt_shape){0, 0, 0};
 }
 
+size_t gt_model_layer_nparams(const gt_model *m, int i)
+{
+    return i >= 0 && i < m->nlayers ? m->layers[i].w_n + m->layers[i].b_n : 0;
+}
+
 double gt_model_flops(const gt_model *m, int n)
 {
     double f = 0;

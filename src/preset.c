@@ -36,6 +36,15 @@ static void add(spec_buf *b, const char *fmt, ...)
         b->len += (size_t)k;
 }
 
+static void begin(spec_buf *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    if (cap)
+        p[0] = 0;
+}
+
 static int finish(spec_buf *g, spec_buf *d, gt_error *err)
 {
     if (g->len >= g->cap || d->len >= d->cap)
@@ -56,6 +65,25 @@ static void put_shape(spec_buf *b, const gt_preset_cfg *c, int size)
         add(b, "%dx%dx%d", c->channels, size, size);
     else
         add(b, "%dx%d", c->channels, size);
+}
+
+/* G's input: the latent vector, with one-hot classes when conditional. */
+static void add_latent_input(spec_buf *g, const gt_preset_cfg *c)
+{
+    add(g, "input %d", c->nz);
+    if (c->nclasses)
+        add(g, " classes %d\nlabel onehot", c->nclasses);
+    add(g, "\n");
+}
+
+/* D's input: a sample, with one-hot class channels when conditional. */
+static void add_sample_input(spec_buf *d, const gt_preset_cfg *c)
+{
+    add(d, "input ");
+    put_shape(d, c, c->size);
+    if (c->nclasses)
+        add(d, " classes %d\nlabel onehot", c->nclasses);
+    add(d, "\n");
 }
 
 static int check_common(const gt_preset_cfg *c, gt_error *err)
@@ -83,27 +111,19 @@ int gt_preset_dcgan(const gt_preset_cfg *c, char *gspec, size_t gcap, char *dspe
         nlayers++;
     const char *k4 = c->dims == 2 ? "k4x4" : "k4";
     const char *s2p1 = c->dims == 2 ? "s2x2 p1x1" : "s2 p1";
-    spec_buf g = {gspec, gcap, 0}, d = {dspec, dcap, 0};
-    if (gcap)
-        gspec[0] = 0;
-    if (dcap)
-        dspec[0] = 0;
+    spec_buf g, d;
+    begin(&g, gspec, gcap);
+    begin(&d, dspec, dcap);
 
     /* Generator: latent (nz, 1, 1) -> size 4 -> ... -> size. */
-    add(&g, "input %d", c->nz);
-    if (c->nclasses)
-        add(&g, " classes %d\nlabel onehot", c->nclasses);
-    add(&g, "\nconvt %d %s s1 p0 nobias\nbn\nrelu\n", width_at(c, nlayers - 1), k4);
+    add_latent_input(&g, c);
+    add(&g, "convt %d %s s1 p0 nobias\nbn\nrelu\n", width_at(c, nlayers - 1), k4);
     for (int i = nlayers - 2; i >= 0; i--)
         add(&g, "convt %d %s %s nobias\nbn\nrelu\n", width_at(c, i), k4, s2p1);
     add(&g, "convt %d %s %s nobias\ntanh\n", c->channels, k4, s2p1);
 
     /* Discriminator: sample -> size/2 -> ... -> 4 -> one logit. */
-    add(&d, "input ");
-    put_shape(&d, c, c->size);
-    if (c->nclasses)
-        add(&d, " classes %d\nlabel onehot", c->nclasses);
-    add(&d, "\n");
+    add_sample_input(&d, c);
     for (int i = 0; i < nlayers; i++) {
         add(&d, "conv %d %s %s nobias%s\n", width_at(c, i), k4, s2p1, c->spectral ? " sn" : "");
         if (i > 0 && !c->spectral)
@@ -128,15 +148,11 @@ int gt_preset_seed(const gt_preset_cfg *c, char *gspec, size_t gcap, char *dspec
         return gt_error_set(err, GT_EINVAL,
                             "the seed preset makes 2D images of side 7, 14 or 28, not %d",
                             c->size);
-    spec_buf g = {gspec, gcap, 0}, d = {dspec, dcap, 0};
-    if (gcap)
-        gspec[0] = 0;
-    if (dcap)
-        dspec[0] = 0;
-    add(&g, "input %d", c->nz);
-    if (c->nclasses)
-        add(&g, " classes %d\nlabel onehot", c->nclasses);
-    add(&g, "\ndense %d\nlrelu 0.2\nreshape 128x7x7\n", 128 * 7 * 7);
+    spec_buf g, d;
+    begin(&g, gspec, gcap);
+    begin(&d, dspec, dcap);
+    add_latent_input(&g, c);
+    add(&g, "dense %d\nlrelu 0.2\nreshape 128x7x7\n", 128 * 7 * 7);
     if (ups > 0)
         add(&g, "upsample 2x2\n");
     add(&g, "conv 64 k5x5 p2x2\nlrelu 0.2\n");
@@ -144,11 +160,8 @@ int gt_preset_seed(const gt_preset_cfg *c, char *gspec, size_t gcap, char *dspec
         add(&g, "upsample 2x2\n");
     add(&g, "conv %d k5x5 p2x2\ntanh\n", c->channels);
 
-    add(&d, "input ");
-    put_shape(&d, c, c->size);
-    if (c->nclasses)
-        add(&d, " classes %d\nlabel onehot", c->nclasses);
-    add(&d, "\nconv 64 k5x5 s2x2 p2x2%s\nlrelu 0.2\n", c->spectral ? " sn" : "");
+    add_sample_input(&d, c);
+    add(&d, "conv 64 k5x5 s2x2 p2x2%s\nlrelu 0.2\n", c->spectral ? " sn" : "");
     add(&d, "conv 128 k5x5 s2x2 p2x2%s\nlrelu 0.2\nflatten\ndense 1%s\n",
         c->spectral ? " sn" : "", c->spectral ? " sn" : "");
     return finish(&g, &d, err);

@@ -283,6 +283,18 @@ static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
         *len += (size_t)k;
 }
 
+/* The shortest text that reads back as the same float. */
+static void put_float(char *buf, size_t cap, size_t *len, const char *prefix, float v)
+{
+    char tmp[32];
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(tmp, sizeof tmp, "%.*g", digits, (double)v);
+        if (strtof(tmp, NULL) == v)
+            break;
+    }
+    put(buf, cap, len, "%s%s", prefix, tmp);
+}
+
 /* One number reads back as (default, w) on a 1D input, so write both
  * whenever the height differs from that. */
 static void put_pair(char *buf, size_t cap, size_t *len, char key, int h, int w, int twod,
@@ -329,13 +341,19 @@ size_t gt_model_spec(const gt_model *m, char *buf, size_t cap)
             if (d->spectral)
                 put(buf, cap, &len, " sn");
             break;
-        case GT_LAYER_BATCHNORM:
-            put(buf, cap, &len, " momentum %g eps %g%s", (double)d->alpha, (double)d->eps,
-                d->affine ? "" : " noaffine");
+        case GT_LAYER_BATCHNORM: {
+            gt_layer_desc dflt = gt_layer_desc_default(GT_LAYER_BATCHNORM);
+            if (d->alpha != dflt.alpha)
+                put_float(buf, cap, &len, " momentum ", d->alpha);
+            if (d->eps != dflt.eps)
+                put_float(buf, cap, &len, " eps ", d->eps);
+            if (!d->affine)
+                put(buf, cap, &len, " noaffine");
             break;
+        }
         case GT_LAYER_LRELU:
         case GT_LAYER_DROPOUT:
-            put(buf, cap, &len, " %g", (double)d->alpha);
+            put_float(buf, cap, &len, " ", d->alpha);
             break;
         case GT_LAYER_RESHAPE:
             if (d->shape.h == 1)

@@ -59,24 +59,9 @@ static int show(const char *title, const char *spec, int spec_only)
             char *end = strchr(line, '\n');
             if (end)
                 *end = 0;
-            /* parameters of layer i: difference of cumulative layouts is not
-             * public, so count from the descriptor */
-            const gt_layer_desc *d = gt_model_layer(m, i);
             gt_shape o = gt_model_layer_output(m, i);
-            gt_shape prev = i ? gt_model_layer_output(m, i - 1) : gt_model_input_shape(m);
-            long np = 0;
-            switch (d->kind) {
-            case GT_LAYER_DENSE: np = (long)prev.c * o.c + (d->bias ? o.c : 0); break;
-            case GT_LAYER_CONV:
-            case GT_LAYER_CONVT:
-                np = (long)prev.c * o.c * d->kh * d->kw + (d->bias ? o.c : 0);
-                break;
-            case GT_LAYER_BATCHNORM: np = d->affine ? 2L * o.c : 0; break;
-            case GT_LAYER_LABEL: np = d->units > 0 ? (long)gt_model_nclasses(m) * d->units : 0; break;
-            default: break;
-            }
             shape_str(out, sizeof out, o);
-            printf("  %3d  %-36s %-14s %10ld\n", i + 1, line, out, np);
+            printf("  %3d  %-36s %-14s %10zu\n", i + 1, line, out, gt_model_layer_nparams(m, i));
             line = end ? end + 1 : NULL;
         }
         printf("  parameters %zu, forward %.1f MFLOP per sample\n\n", gt_model_nparams(m),
@@ -99,10 +84,8 @@ static char *read_file(const char *path)
         len += k;
         if (len + 1 == cap) {
             char *p = realloc(buf, cap *= 2);
-            if (!p) {
+            if (!p)
                 free(buf);
-                buf = NULL;
-            }
             buf = p;
         }
     }

@@ -124,6 +124,8 @@ int gt_model_nclasses(const gt_model *m);
 int gt_model_nlayers(const gt_model *m);
 const gt_layer_desc *gt_model_layer(const gt_model *m, int i);
 gt_shape gt_model_layer_output(const gt_model *m, int i);
+/* Trained parameters of layer i (valid after finalize). */
+size_t gt_model_layer_nparams(const gt_model *m, int i);
 int gt_model_max_batch(const gt_model *m);
 /* Multiply-add FLOPs (x2) of one forward pass of n samples: convolutions
  * and dense layers only. */
