@@ -321,7 +321,8 @@ START_TEST(larger_layers_against_definition)
 }
 END_TEST
 
-/* backward overwrites dinp, adds into dweight and dbias, and takes dinp = NULL. */
+/* backward overwrites dinp, adds into dweight and dbias, and takes dinp =
+ * NULL; forward takes bias = NULL. */
 static void check_accumulate(const gt_conv_geom *g0, int transposed)
 {
     case_t c;
@@ -364,7 +365,20 @@ static void check_accumulate(const gt_conv_geom *g0, int transposed)
     snprintf(what, sizeof what, "%s: dbias with dinp NULL", name);
     gtt_assert_close(c.db, db1, c.g.cout, FLT_MIN, 0, what);
 
-    free(dinp1); free(dw1); free(db1);
+    /* bias = NULL: the output without the bias. */
+    size_t no = out_size(&c.g, 3), per = no / c.g.cout;
+    float *out_nb = nan_filled(no);
+    forward(&c, c.out, c.cap);
+    if (transposed)
+        gt_convt_forward(out_nb, c.inp, c.w, NULL, c.col, c.cap, &c.g, 3);
+    else
+        gt_conv_forward(out_nb, c.inp, c.w, NULL, c.col, c.cap, &c.g, 3);
+    for (size_t i = 0; i < no; i++)
+        out_nb[i] += c.b[i / per];
+    snprintf(what, sizeof what, "%s: forward with bias NULL", name);
+    gtt_assert_close(out_nb, c.out, no, 1e-6, 1e-6, what);
+
+    free(out_nb); free(dinp1); free(dw1); free(db1);
     case_free(&c);
 }
 
@@ -372,8 +386,11 @@ START_TEST(backward_accumulates_and_takes_null_dinp)
 {
     const gt_conv_geom g1 = {2, 1, 11, 3, 0, 0, 1, 4, 1, 2, 0, 1};
     const gt_conv_geom g2 = {2, 3, 4, 3, 0, 0, 1, 1, 1, 1, 0, 0};
+    const gt_conv_geom g3 = {2, 1, 12, 3, 0, 0, 1, 4, 1, 2, 0, 1};
     check_accumulate(&g1, 0);
     check_accumulate(&g1, 1);
+    check_accumulate(&g3, 0);
+    check_accumulate(&g3, 1);
     check_accumulate(&geoms_2d[1], 0);
     check_accumulate(&geoms_2d[1], 1);
     check_accumulate(&g2, 0);

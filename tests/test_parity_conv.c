@@ -16,56 +16,11 @@
 #include "gantry/kernels.h"
 #include "testutil.h"
 
-static const gtt_array *fx_array(const gtt_fixture *fx, const char *name)
-{
-    for (int i = 0; i < fx->count; i++)
-        if (strcmp(fx->arrays[i].name, name) == 0)
-            return &fx->arrays[i];
-    ck_abort_msg("fixture has no array '%s'", name);
-    return NULL;
-}
 
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
-static void fill(float *x, size_t n, float v)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = v;
-}
 
-/* (N, C, HW) sample-major (PyTorch) <-> (C, N, HW) channel-major (engine). */
-static void to_cnhw(float *dst, const float *src, int N, int C, int HW)
-{
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            memcpy(dst + ((size_t)c * N + n) * HW, src + ((size_t)n * C + c) * HW,
-                   (size_t)HW * sizeof *dst);
-}
 
-static void from_cnhw(float *dst, const float *src, int N, int C, int HW)
-{
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            memcpy(dst + ((size_t)n * C + c) * HW, src + ((size_t)c * N + n) * HW,
-                   (size_t)HW * sizeof *dst);
-}
 
-/* Compare with atol 1e-5 scaled by the data's magnitude, rtol 1e-4. */
-static void check(const float *got, const float *want, size_t n, const char *cname,
-                  const char *what)
-{
-    double m = 1.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)want[i]));
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: %s", cname, what);
-    gtt_assert_close(got, want, n, 1e-5 * m, 1e-4, msg);
-}
 
 typedef struct conv_case {
     const char *name;
@@ -86,8 +41,8 @@ enum { NCONV = sizeof conv_cases / sizeof conv_cases[0] };
 static void run_conv_case(const conv_case *cc)
 {
     gtt_fixture *fx = gtt_fixture_load(cc->name);
-    const gtt_array *ax = fx_array(fx, "x"), *aw = fx_array(fx, "weight"),
-                    *aout = fx_array(fx, "out"), *ageom = fx_array(fx, "geom");
+    const gtt_array *ax = gtt_fixture_array(fx, "x"), *aw = gtt_fixture_array(fx, "weight"),
+                    *aout = gtt_fixture_array(fx, "out"), *ageom = gtt_fixture_array(fx, "geom");
     const int d = cc->dim;
     ck_assert_int_eq(ax->ndim, d + 2);
     ck_assert_int_eq(aw->ndim, d + 2);
@@ -116,11 +71,11 @@ static void run_conv_case(const conv_case *cc)
     const int hwi = g.hin * g.win, hwo = g.hout * g.wout;
     const size_t nin = (size_t)g.cin * N * hwi, nout = (size_t)g.cout * N * hwo;
     const size_t nw = aw->n, nb = (size_t)g.cout;
-    float *inp = falloc(nin), *dout = falloc(nout), *out = falloc(nout);
-    float *tmp_in = falloc(nin), *tmp_out = falloc(nout), *dinp = falloc(nin);
-    float *dw = falloc(nw), *db = falloc(nb), *want_dw = falloc(nw), *want_db = falloc(nb);
-    to_cnhw(inp, ax->data, N, g.cin, hwi);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, g.cout, hwo);
+    float *inp = gtt_falloc(nin), *dout = gtt_falloc(nout), *out = gtt_falloc(nout);
+    float *tmp_in = gtt_falloc(nin), *tmp_out = gtt_falloc(nout), *dinp = gtt_falloc(nin);
+    float *dw = gtt_falloc(nw), *db = gtt_falloc(nb), *want_dw = gtt_falloc(nw), *want_db = gtt_falloc(nb);
+    gtt_to_cnhw(inp, ax->data, N, g.cin, hwi);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, g.cout, hwo);
     const float *weight = aw->data, *bias = gtt_fixture_get(fx, "bias", NULL);
     const float *ref_dx = gtt_fixture_get(fx, "dx", NULL);
     const float *ref_dw = gtt_fixture_get(fx, "dweight", NULL);
@@ -132,23 +87,23 @@ static void run_conv_case(const conv_case *cc)
     ck_assert(caps[0] >= caps[1]);
     for (int variant = 0; variant < 3; variant++) {
         size_t cap = caps[variant];
-        float *col = falloc(cap);
+        float *col = gtt_falloc(cap);
         char what[96];
 
-        fill(out, nout, NAN);
+        gtt_fill_const(out, nout, NAN);
         if (cc->transposed)
             gt_convt_forward(out, inp, weight, bias, col, cap, &g, N);
         else
             gt_conv_forward(out, inp, weight, bias, col, cap, &g, N);
-        from_cnhw(tmp_out, out, N, g.cout, hwo);
+        gtt_from_cnhw(tmp_out, out, N, g.cout, hwo);
         snprintf(what, sizeof what, "out (%s)", vname[variant]);
-        check(tmp_out, aout->data, nout, cc->name, what);
+        gtt_check_scaled(tmp_out, aout->data, nout, cc->name, what);
 
         /* Garbage in dinp (overwritten); parameter gradients accumulate. */
         float base = variant == 0 ? 0.0f : 0.5f;
-        fill(dinp, nin, 1e6f);
-        fill(dw, nw, base);
-        fill(db, nb, base);
+        gtt_fill_const(dinp, nin, 1e6f);
+        gtt_fill_const(dw, nw, base);
+        gtt_fill_const(db, nb, base);
         for (size_t i = 0; i < nw; i++)
             want_dw[i] = ref_dw[i] + base;
         for (size_t i = 0; i < nb; i++)
@@ -157,23 +112,23 @@ static void run_conv_case(const conv_case *cc)
             gt_convt_backward(dinp, dw, db, dout, inp, weight, col, cap, &g, N);
         else
             gt_conv_backward(dinp, dw, db, dout, inp, weight, col, cap, &g, N);
-        from_cnhw(tmp_in, dinp, N, g.cin, hwi);
+        gtt_from_cnhw(tmp_in, dinp, N, g.cin, hwi);
         snprintf(what, sizeof what, "dx (%s)", vname[variant]);
-        check(tmp_in, ref_dx, nin, cc->name, what);
+        gtt_check_scaled(tmp_in, ref_dx, nin, cc->name, what);
         snprintf(what, sizeof what, "dweight (%s, += onto %g)", vname[variant], base);
-        check(dw, want_dw, nw, cc->name, what);
+        gtt_check_scaled(dw, want_dw, nw, cc->name, what);
         snprintf(what, sizeof what, "dbias (%s, += onto %g)", vname[variant], base);
-        check(db, want_db, nb, cc->name, what);
+        gtt_check_scaled(db, want_db, nb, cc->name, what);
 
         if (variant == 1) { /* dinp == NULL: parameter gradients only */
-            fill(dw, nw, 0.0f);
-            fill(db, nb, 0.0f);
+            gtt_fill_const(dw, nw, 0.0f);
+            gtt_fill_const(db, nb, 0.0f);
             if (cc->transposed)
                 gt_convt_backward(NULL, dw, db, dout, inp, weight, col, cap, &g, N);
             else
                 gt_conv_backward(NULL, dw, db, dout, inp, weight, col, cap, &g, N);
-            check(dw, ref_dw, nw, cc->name, "dweight (dinp NULL)");
-            check(db, ref_db, nb, cc->name, "dbias (dinp NULL)");
+            gtt_check_scaled(dw, ref_dw, nw, cc->name, "dweight (dinp NULL)");
+            gtt_check_scaled(db, ref_db, nb, cc->name, "dbias (dinp NULL)");
         }
         free(col);
     }

@@ -22,72 +22,21 @@
 #define GARBAGE 1e6f
 #define BASE 0.25f /* parameter gradients start here: backward must add */
 
-static const gtt_array *fx_array(const gtt_fixture *fx, const char *name)
-{
-    for (int i = 0; i < fx->count; i++)
-        if (strcmp(fx->arrays[i].name, name) == 0)
-            return &fx->arrays[i];
-    ck_abort_msg("fixture has no array '%s'", name);
-    return NULL;
-}
-
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
 static float *fdup(const float *x, size_t n)
 {
-    float *p = falloc(n);
+    float *p = gtt_falloc(n);
     memcpy(p, x, n * sizeof *p);
     return p;
-}
-
-static void fill(float *x, size_t n, float v)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = v;
-}
-
-/* (N, C, HW) sample-major (PyTorch) <-> (C, N, HW) channel-major (engine). */
-static void to_cnhw(float *dst, const float *src, int N, int C, int HW)
-{
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            memcpy(dst + ((size_t)c * N + n) * HW, src + ((size_t)n * C + c) * HW,
-                   (size_t)HW * sizeof *dst);
-}
-
-static void from_cnhw(float *dst, const float *src, int N, int C, int HW)
-{
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            memcpy(dst + ((size_t)n * C + c) * HW, src + ((size_t)c * N + n) * HW,
-                   (size_t)HW * sizeof *dst);
-}
-
-/* Compare with atol 1e-5 scaled by the data's magnitude, rtol 1e-4. */
-static void check(const float *got, const float *want, size_t n, const char *cname,
-                  const char *what)
-{
-    double m = 1.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)want[i]));
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: %s", cname, what);
-    gtt_assert_close(got, want, n, 1e-5 * m, 1e-4, msg);
 }
 
 /* Check got - BASE against want (a gradient accumulated onto BASE). */
 static void check_acc(const float *got, const float *want, size_t n, const char *cname,
                       const char *what)
 {
-    float *w = falloc(n);
+    float *w = gtt_falloc(n);
     for (size_t i = 0; i < n; i++)
         w[i] = want[i] + BASE;
-    check(got, w, n, cname, what);
+    gtt_check_scaled(got, w, n, cname, what);
     free(w);
 }
 
@@ -105,35 +54,35 @@ static int dims_from(const gtt_array *a, int from)
 static void run_dense_case(const char *name, int with_bias)
 {
     gtt_fixture *fx = gtt_fixture_load(name);
-    const gtt_array *ax = fx_array(fx, "x"), *aw = fx_array(fx, "weight");
+    const gtt_array *ax = gtt_fixture_array(fx, "x"), *aw = gtt_fixture_array(fx, "weight");
     const int N = ax->dims[0], F = ax->dims[1], O = aw->dims[0];
     ck_assert_int_eq(aw->dims[1], F);
     ck_assert_int_eq(gtt_fixture_has(fx, "bias"), with_bias);
     const float *bias = with_bias ? gtt_fixture_get(fx, "bias", NULL) : NULL;
-    float *inp = falloc((size_t)F * N), *out = falloc((size_t)O * N);
-    float *dout = falloc((size_t)O * N), *dinp = falloc((size_t)F * N);
-    float *tmp = falloc((size_t)(F > O ? F : O) * N);
-    float *dw = falloc(aw->n), *db = falloc((size_t)O);
-    to_cnhw(inp, ax->data, N, F, 1);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, O, 1);
+    float *inp = gtt_falloc((size_t)F * N), *out = gtt_falloc((size_t)O * N);
+    float *dout = gtt_falloc((size_t)O * N), *dinp = gtt_falloc((size_t)F * N);
+    float *tmp = gtt_falloc((size_t)(F > O ? F : O) * N);
+    float *dw = gtt_falloc(aw->n), *db = gtt_falloc((size_t)O);
+    gtt_to_cnhw(inp, ax->data, N, F, 1);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, O, 1);
 
-    fill(out, (size_t)O * N, NAN);
+    gtt_fill_const(out, (size_t)O * N, NAN);
     gt_dense_forward(out, inp, aw->data, bias, F, O, N);
-    from_cnhw(tmp, out, N, O, 1);
-    check(tmp, gtt_fixture_get(fx, "out", NULL), (size_t)O * N, name, "out");
+    gtt_from_cnhw(tmp, out, N, O, 1);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "out", NULL), (size_t)O * N, name, "out");
 
-    fill(dinp, (size_t)F * N, GARBAGE);
-    fill(dw, aw->n, BASE);
-    fill(db, (size_t)O, BASE);
+    gtt_fill_const(dinp, (size_t)F * N, GARBAGE);
+    gtt_fill_const(dw, aw->n, BASE);
+    gtt_fill_const(db, (size_t)O, BASE);
     gt_dense_backward(dinp, dw, with_bias ? db : NULL, dout, inp, aw->data, F, O, N);
-    from_cnhw(tmp, dinp, N, F, 1);
-    check(tmp, gtt_fixture_get(fx, "dx", NULL), (size_t)F * N, name, "dx");
+    gtt_from_cnhw(tmp, dinp, N, F, 1);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "dx", NULL), (size_t)F * N, name, "dx");
     check_acc(dw, gtt_fixture_get(fx, "dweight", NULL), aw->n, name, "dweight (+=)");
     if (with_bias)
         check_acc(db, gtt_fixture_get(fx, "dbias", NULL), (size_t)O, name, "dbias (+=)");
 
     /* dinp NULL: only parameter gradients. */
-    fill(dw, aw->n, BASE);
+    gtt_fill_const(dw, aw->n, BASE);
     gt_dense_backward(NULL, dw, NULL, dout, inp, aw->data, F, O, N);
     check_acc(dw, gtt_fixture_get(fx, "dweight", NULL), aw->n, name, "dweight (dinp NULL)");
 
@@ -167,46 +116,46 @@ START_TEST(batchnorm_matches_pytorch)
 {
     const char *name = bn_cases[_i];
     gtt_fixture *fx = gtt_fixture_load(name);
-    const gtt_array *ax = fx_array(fx, "x");
+    const gtt_array *ax = gtt_fixture_array(fx, "x");
     const int N = ax->dims[0], C = ax->dims[1], HW = dims_from(ax, 2), M = N * HW;
     const size_t n = ax->n;
     const float *gamma = gtt_fixture_get(fx, "gamma", NULL);
     const float *beta = gtt_fixture_get(fx, "beta", NULL);
     float *rm = fdup(gtt_fixture_get(fx, "running_mean0", NULL), (size_t)C);
     float *rv = fdup(gtt_fixture_get(fx, "running_var0", NULL), (size_t)C);
-    float *inp = falloc(n), *out = falloc(n), *dout = falloc(n), *dinp = falloc(n);
-    float *tmp = falloc(n), *mean = falloc((size_t)C), *rstd = falloc((size_t)C);
-    float *dgamma = falloc((size_t)C), *dbeta = falloc((size_t)C);
-    to_cnhw(inp, ax->data, N, C, HW);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, C, HW);
+    float *inp = gtt_falloc(n), *out = gtt_falloc(n), *dout = gtt_falloc(n), *dinp = gtt_falloc(n);
+    float *tmp = gtt_falloc(n), *mean = gtt_falloc((size_t)C), *rstd = gtt_falloc((size_t)C);
+    float *dgamma = gtt_falloc((size_t)C), *dbeta = gtt_falloc((size_t)C);
+    gtt_to_cnhw(inp, ax->data, N, C, HW);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, C, HW);
 
-    fill(out, n, NAN);
+    gtt_fill_const(out, n, NAN);
     gt_batchnorm_forward(out, mean, rstd, inp, gamma, beta, rm, rv, C, M, 0.1f, 1e-5f, 1);
-    from_cnhw(tmp, out, N, C, HW);
-    check(tmp, gtt_fixture_get(fx, "out", NULL), n, name, "out (train)");
-    check(mean, gtt_fixture_get(fx, "batch_mean", NULL), (size_t)C, name, "saved mean");
-    check(rstd, gtt_fixture_get(fx, "batch_rstd", NULL), (size_t)C, name, "saved rstd");
-    check(rm, gtt_fixture_get(fx, "running_mean1", NULL), (size_t)C, name, "running_mean");
-    check(rv, gtt_fixture_get(fx, "running_var1", NULL), (size_t)C, name,
+    gtt_from_cnhw(tmp, out, N, C, HW);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "out", NULL), n, name, "out (train)");
+    gtt_check_scaled(mean, gtt_fixture_get(fx, "batch_mean", NULL), (size_t)C, name, "saved mean");
+    gtt_check_scaled(rstd, gtt_fixture_get(fx, "batch_rstd", NULL), (size_t)C, name, "saved rstd");
+    gtt_check_scaled(rm, gtt_fixture_get(fx, "running_mean1", NULL), (size_t)C, name, "running_mean");
+    gtt_check_scaled(rv, gtt_fixture_get(fx, "running_var1", NULL), (size_t)C, name,
           "running_var (unbiased)");
 
-    fill(dinp, n, GARBAGE);
-    fill(dgamma, (size_t)C, BASE);
-    fill(dbeta, (size_t)C, BASE);
+    gtt_fill_const(dinp, n, GARBAGE);
+    gtt_fill_const(dgamma, (size_t)C, BASE);
+    gtt_fill_const(dbeta, (size_t)C, BASE);
     gt_batchnorm_backward(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, C, M);
-    from_cnhw(tmp, dinp, N, C, HW);
-    check(tmp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx");
+    gtt_from_cnhw(tmp, dinp, N, C, HW);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx");
     check_acc(dgamma, gtt_fixture_get(fx, "dgamma", NULL), (size_t)C, name, "dgamma (+=)");
     check_acc(dbeta, gtt_fixture_get(fx, "dbeta", NULL), (size_t)C, name, "dbeta (+=)");
 
     /* Eval: running statistics, which must stay as they are. */
-    fill(out, n, NAN);
+    gtt_fill_const(out, n, NAN);
     gt_batchnorm_forward(out, mean, rstd, inp, gamma, beta, rm, rv, C, M, 0.1f, 1e-5f, 0);
-    from_cnhw(tmp, out, N, C, HW);
-    check(tmp, gtt_fixture_get(fx, "eval_out", NULL), n, name, "eval out");
-    check(rm, gtt_fixture_get(fx, "running_mean1", NULL), (size_t)C, name,
+    gtt_from_cnhw(tmp, out, N, C, HW);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "eval_out", NULL), n, name, "eval out");
+    gtt_check_scaled(rm, gtt_fixture_get(fx, "running_mean1", NULL), (size_t)C, name,
           "running_mean after eval (unchanged)");
-    check(rv, gtt_fixture_get(fx, "running_var1", NULL), (size_t)C, name,
+    gtt_check_scaled(rv, gtt_fixture_get(fx, "running_var1", NULL), (size_t)C, name,
           "running_var after eval (unchanged)");
 
     free(rm);
@@ -237,9 +186,9 @@ START_TEST(activation_matches_pytorch)
     size_t n = 0;
     const float *x = gtt_fixture_get(fx, "x", &n);
     const float *dout = gtt_fixture_get(fx, "dout", NULL);
-    float *out = falloc(n), *dinp = falloc(n);
-    fill(out, n, NAN);
-    fill(dinp, n, GARBAGE);
+    float *out = gtt_falloc(n), *dinp = gtt_falloc(n);
+    gtt_fill_const(out, n, NAN);
+    gtt_fill_const(dinp, n, GARBAGE);
     switch (_i) {
     case ACT_RELU:
         gt_relu_forward(out, x, n);
@@ -258,8 +207,8 @@ START_TEST(activation_matches_pytorch)
         gt_sigmoid_backward(dinp, dout, out, n);
         break;
     }
-    check(out, gtt_fixture_get(fx, "out", NULL), n, name, "out");
-    check(dinp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx");
+    gtt_check_scaled(out, gtt_fixture_get(fx, "out", NULL), n, name, "out");
+    gtt_check_scaled(dinp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx");
     free(out);
     free(dinp);
     gtt_fixture_free(fx);
@@ -271,25 +220,25 @@ END_TEST
 static void run_upsample_case(const char *name, int dim)
 {
     gtt_fixture *fx = gtt_fixture_load(name);
-    const gtt_array *ax = fx_array(fx, "x"), *aout = fx_array(fx, "out");
+    const gtt_array *ax = gtt_fixture_array(fx, "x"), *aout = gtt_fixture_array(fx, "out");
     const int N = ax->dims[0], C = ax->dims[1];
     const int H = dim == 2 ? ax->dims[2] : 1, W = ax->dims[dim + 1];
     const int fh = dim == 2 ? 2 : 1, fw = 2;
     ck_assert_int_eq((size_t)aout->n, ax->n * (size_t)(fh * fw));
-    float *inp = falloc(ax->n), *out = falloc(aout->n), *dout = falloc(aout->n);
-    float *dinp = falloc(ax->n), *tmp = falloc(aout->n);
-    to_cnhw(inp, ax->data, N, C, H * W);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, C, H * W * fh * fw);
+    float *inp = gtt_falloc(ax->n), *out = gtt_falloc(aout->n), *dout = gtt_falloc(aout->n);
+    float *dinp = gtt_falloc(ax->n), *tmp = gtt_falloc(aout->n);
+    gtt_to_cnhw(inp, ax->data, N, C, H * W);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, C, H * W * fh * fw);
 
-    fill(out, aout->n, NAN);
+    gtt_fill_const(out, aout->n, NAN);
     gt_upsample_forward(out, inp, C, N, H, W, fh, fw);
-    from_cnhw(tmp, out, N, C, H * W * fh * fw);
-    check(tmp, aout->data, aout->n, name, "out");
+    gtt_from_cnhw(tmp, out, N, C, H * W * fh * fw);
+    gtt_check_scaled(tmp, aout->data, aout->n, name, "out");
 
-    fill(dinp, ax->n, GARBAGE);
+    gtt_fill_const(dinp, ax->n, GARBAGE);
     gt_upsample_backward(dinp, dout, C, N, H, W, fh, fw);
-    from_cnhw(tmp, dinp, N, C, H * W);
-    check(tmp, gtt_fixture_get(fx, "dx", NULL), ax->n, name, "dx");
+    gtt_from_cnhw(tmp, dinp, N, C, H * W);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "dx", NULL), ax->n, name, "dx");
 
     free(inp);
     free(out);
@@ -317,27 +266,27 @@ START_TEST(flatten_matches_view)
 {
     const char *name = "flatten";
     gtt_fixture *fx = gtt_fixture_load(name);
-    const gtt_array *ax = fx_array(fx, "x");
+    const gtt_array *ax = gtt_fixture_array(fx, "x");
     const int N = ax->dims[0], C = ax->dims[1], HW = dims_from(ax, 2), Fdim = C * HW;
     const size_t n = ax->n;
-    float *inp = falloc(n), *out = falloc(n), *dout = falloc(n), *dinp = falloc(n);
-    float *tmp = falloc(n);
-    to_cnhw(inp, ax->data, N, C, HW);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, Fdim, 1); /* (N,F) -> (F,N) */
+    float *inp = gtt_falloc(n), *out = gtt_falloc(n), *dout = gtt_falloc(n), *dinp = gtt_falloc(n);
+    float *tmp = gtt_falloc(n);
+    gtt_to_cnhw(inp, ax->data, N, C, HW);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, Fdim, 1); /* (N,F) -> (F,N) */
 
-    fill(out, n, NAN);
+    gtt_fill_const(out, n, NAN);
     gt_flatten_forward(out, inp, C, N, HW);
-    from_cnhw(tmp, out, N, Fdim, 1);
-    check(tmp, gtt_fixture_get(fx, "out", NULL), n, name, "out = x.view(N, -1)");
+    gtt_from_cnhw(tmp, out, N, Fdim, 1);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "out", NULL), n, name, "out = x.view(N, -1)");
 
-    fill(dinp, n, GARBAGE);
+    gtt_fill_const(dinp, n, GARBAGE);
     gt_unflatten_forward(dinp, dout, C, N, HW); /* flatten's backward */
-    from_cnhw(tmp, dinp, N, C, HW);
-    check(tmp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx (unflatten of dout)");
+    gtt_from_cnhw(tmp, dinp, N, C, HW);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "dx", NULL), n, name, "dx (unflatten of dout)");
 
-    fill(dinp, n, GARBAGE);
+    gtt_fill_const(dinp, n, GARBAGE);
     gt_unflatten_forward(dinp, out, C, N, HW); /* unflatten(flatten(x)) == x */
-    check(dinp, inp, n, name, "unflatten(flatten(x))");
+    gtt_check_scaled(dinp, inp, n, name, "unflatten(flatten(x))");
 
     free(inp);
     free(out);
@@ -359,24 +308,24 @@ END_TEST
 static void run_sn_case(const char *name, int conv)
 {
     gtt_fixture *fx = gtt_fixture_load(name);
-    const gtt_array *ax = fx_array(fx, "x"), *aw = fx_array(fx, "weight");
-    const gtt_array *aout = fx_array(fx, "out");
+    const gtt_array *ax = gtt_fixture_array(fx, "x"), *aw = gtt_fixture_array(fx, "weight");
+    const gtt_array *aout = gtt_fixture_array(fx, "out");
     const int rows = aw->dims[0], cols = (int)(aw->n / (size_t)rows);
     const int N = ax->dims[0];
     const float *w = aw->data, *bias = gtt_fixture_get(fx, "bias", NULL);
     float *u = fdup(gtt_fixture_get(fx, "u0", NULL), (size_t)rows);
     float *v = fdup(gtt_fixture_get(fx, "v0", NULL), (size_t)cols);
-    float *wn = falloc(aw->n), *dwn = falloc(aw->n), *dw = falloc(aw->n);
-    float *inp = falloc(ax->n), *out = falloc(aout->n), *dout = falloc(aout->n);
-    float *dinp = falloc(ax->n), *db = falloc((size_t)rows);
-    float *tmp = falloc(ax->n > aout->n ? ax->n : aout->n);
+    float *wn = gtt_falloc(aw->n), *dwn = gtt_falloc(aw->n), *dw = gtt_falloc(aw->n);
+    float *inp = gtt_falloc(ax->n), *out = gtt_falloc(aout->n), *dout = gtt_falloc(aout->n);
+    float *dinp = gtt_falloc(ax->n), *db = gtt_falloc((size_t)rows);
+    float *tmp = gtt_falloc(ax->n > aout->n ? ax->n : aout->n);
 
-    fill(wn, aw->n, NAN);
+    gtt_fill_const(wn, aw->n, NAN);
     float sigma = gt_spectral_norm_forward(wn, u, v, w, rows, cols, 1, 1);
-    check(u, gtt_fixture_get(fx, "u", NULL), (size_t)rows, name, "u after one iteration");
-    check(v, gtt_fixture_get(fx, "v", NULL), (size_t)cols, name, "v after one iteration");
-    check(&sigma, gtt_fixture_get(fx, "sigma", NULL), 1, name, "sigma");
-    check(wn, gtt_fixture_get(fx, "wn", NULL), aw->n, name, "normalised weight");
+    gtt_check_scaled(u, gtt_fixture_get(fx, "u", NULL), (size_t)rows, name, "u after one iteration");
+    gtt_check_scaled(v, gtt_fixture_get(fx, "v", NULL), (size_t)cols, name, "v after one iteration");
+    gtt_check_scaled(&sigma, gtt_fixture_get(fx, "sigma", NULL), 1, name, "sigma");
+    gtt_check_scaled(wn, gtt_fixture_get(fx, "wn", NULL), aw->n, name, "normalised weight");
 
     /* The layer with the normalised weight. */
     gt_conv_geom g;
@@ -401,56 +350,56 @@ static void run_sn_case(const char *name, int conv)
         hwi = g.win;
         hwo = g.wout;
         cap = gt_conv_scratch(&g, N);
-        col = falloc(cap);
+        col = gtt_falloc(cap);
     } else {
         cin = cols;
         hwi = hwo = 1;
     }
-    to_cnhw(inp, ax->data, N, cin, hwi);
-    to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, rows, hwo);
-    fill(out, aout->n, NAN);
+    gtt_to_cnhw(inp, ax->data, N, cin, hwi);
+    gtt_to_cnhw(dout, gtt_fixture_get(fx, "dout", NULL), N, rows, hwo);
+    gtt_fill_const(out, aout->n, NAN);
     if (conv)
         gt_conv_forward(out, inp, wn, bias, col, cap, &g, N);
     else
         gt_dense_forward(out, inp, wn, bias, cols, rows, N);
-    from_cnhw(tmp, out, N, rows, hwo);
-    check(tmp, aout->data, aout->n, name, "out");
+    gtt_from_cnhw(tmp, out, N, rows, hwo);
+    gtt_check_scaled(tmp, aout->data, aout->n, name, "out");
 
-    fill(dinp, ax->n, GARBAGE);
-    fill(dwn, aw->n, 0.0f);
-    fill(db, (size_t)rows, 0.0f);
+    gtt_fill_const(dinp, ax->n, GARBAGE);
+    gtt_fill_const(dwn, aw->n, 0.0f);
+    gtt_fill_const(db, (size_t)rows, 0.0f);
     if (conv)
         gt_conv_backward(dinp, dwn, db, dout, inp, wn, col, cap, &g, N);
     else
         gt_dense_backward(dinp, dwn, db, dout, inp, wn, cols, rows, N);
-    from_cnhw(tmp, dinp, N, cin, hwi);
-    check(tmp, gtt_fixture_get(fx, "dx", NULL), ax->n, name, "dx");
-    check(dwn, gtt_fixture_get(fx, "dwn", NULL), aw->n, name, "d normalised weight");
-    check(db, gtt_fixture_get(fx, "dbias", NULL), (size_t)rows, name, "dbias");
+    gtt_from_cnhw(tmp, dinp, N, cin, hwi);
+    gtt_check_scaled(tmp, gtt_fixture_get(fx, "dx", NULL), ax->n, name, "dx");
+    gtt_check_scaled(dwn, gtt_fixture_get(fx, "dwn", NULL), aw->n, name, "d normalised weight");
+    gtt_check_scaled(db, gtt_fixture_get(fx, "dbias", NULL), (size_t)rows, name, "dbias");
 
     /* Through the normalisation, chained on our own dwn, adding onto BASE. */
-    fill(dw, aw->n, BASE);
+    gtt_fill_const(dw, aw->n, BASE);
     gt_spectral_norm_backward(dw, dwn, wn, u, v, sigma, rows, cols);
     check_acc(dw, gtt_fixture_get(fx, "dweight", NULL), aw->n, name,
               "dweight_orig (chained, +=)");
 
     /* In isolation, on PyTorch's own dwn, wn, u, v, sigma. */
-    fill(dw, aw->n, 0.0f);
+    gtt_fill_const(dw, aw->n, 0.0f);
     gt_spectral_norm_backward(dw, gtt_fixture_get(fx, "dwn", NULL),
                               gtt_fixture_get(fx, "wn", NULL), gtt_fixture_get(fx, "u", NULL),
                               gtt_fixture_get(fx, "v", NULL),
                               gtt_fixture_get(fx, "sigma", NULL)[0], rows, cols);
-    check(dw, gtt_fixture_get(fx, "dweight", NULL), aw->n, name,
+    gtt_check_scaled(dw, gtt_fixture_get(fx, "dweight", NULL), aw->n, name,
           "dweight_orig (from PyTorch's dwn)");
 
     /* Eval mode: no iteration; u, v kept; the same sigma and weight. */
     float *u1 = fdup(u, (size_t)rows), *v1 = fdup(v, (size_t)cols);
-    fill(wn, aw->n, NAN);
+    gtt_fill_const(wn, aw->n, NAN);
     float sigma_eval = gt_spectral_norm_forward(wn, u, v, w, rows, cols, 1, 0);
-    check(u, u1, (size_t)rows, name, "u unchanged in eval");
-    check(v, v1, (size_t)cols, name, "v unchanged in eval");
-    check(&sigma_eval, gtt_fixture_get(fx, "sigma", NULL), 1, name, "sigma (eval)");
-    check(wn, gtt_fixture_get(fx, "wn", NULL), aw->n, name, "normalised weight (eval)");
+    gtt_check_scaled(u, u1, (size_t)rows, name, "u unchanged in eval");
+    gtt_check_scaled(v, v1, (size_t)cols, name, "v unchanged in eval");
+    gtt_check_scaled(&sigma_eval, gtt_fixture_get(fx, "sigma", NULL), 1, name, "sigma (eval)");
+    gtt_check_scaled(wn, gtt_fixture_get(fx, "wn", NULL), aw->n, name, "normalised weight (eval)");
 
     free(u1);
     free(v1);

@@ -17,24 +17,7 @@
 #include "gantry/optim.h"
 #include "testutil.h"
 
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
-/* Compare with atol 1e-5 scaled by the data's magnitude, rtol 1e-4. */
-static void check(const float *got, const float *want, size_t n, const char *cname,
-                  const char *what)
-{
-    double m = 1.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)want[i]));
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: %s", cname, what);
-    gtt_assert_close(got, want, n, 1e-5 * m, 1e-4, msg);
-}
 
 /* A loss value (double) against PyTorch's (stored as float32). */
 static void check_loss(double got, const gtt_fixture *fx, const char *key, const char *cname)
@@ -102,21 +85,21 @@ START_TEST(loss_matches_pytorch)
     size_t n = 0;
     gtt_fixture_get(fx, "x", &n);
     const float *want = gtt_fixture_get(fx, lc->grad_key, NULL);
-    float *grad = falloc(n), *want2 = falloc(n);
+    float *grad = gtt_falloc(n), *want2 = gtt_falloc(n);
 
     for (size_t i = 0; i < n; i++)
         grad[i] = NAN; /* written, not accumulated */
     double loss = eval_loss(lc, fx, grad, n, 1.0f);
     ck_assert_msg(isfinite(loss), "%s: loss not finite", cname);
     check_loss(loss, fx, lc->loss_key, cname);
-    check(grad, want, n, cname, lc->grad_key);
+    gtt_check_scaled(grad, want, n, cname, lc->grad_key);
 
     /* scale multiplies the gradient only. */
     for (size_t i = 0; i < n; i++)
         want2[i] = -2.5f * want[i];
     loss = eval_loss(lc, fx, grad, n, -2.5f);
     check_loss(loss, fx, lc->loss_key, cname);
-    check(grad, want2, n, cname, "gradient with scale -2.5");
+    gtt_check_scaled(grad, want2, n, cname, "gradient with scale -2.5");
 
     /* grad == NULL: the value alone. */
     check_loss(eval_loss(lc, fx, NULL, n, 1.0f), fx, lc->loss_key, cname);
@@ -158,7 +141,7 @@ START_TEST(optimiser_matches_pytorch)
     cfg.eps = c[3];
     cfg.weight_decay = c[4];
     const float *p0 = gtt_fixture_get(fx, "p0", &n);
-    float *p = falloc(n), *m = falloc(n), *v = falloc(n);
+    float *p = gtt_falloc(n), *m = gtt_falloc(n), *v = gtt_falloc(n);
     memcpy(p, p0, n * sizeof *p);
     memset(m, 0, n * sizeof *m);
     memset(v, 0, n * sizeof *v);

@@ -68,16 +68,61 @@ int gtt_fixture_has(const gtt_fixture *fx, const char *name)
     return 0;
 }
 
-const float *gtt_fixture_get(const gtt_fixture *fx, const char *name, size_t *n)
+const gtt_array *gtt_fixture_array(const gtt_fixture *fx, const char *name)
 {
     for (int i = 0; i < fx->count; i++)
-        if (strcmp(fx->arrays[i].name, name) == 0) {
-            if (n)
-                *n = fx->arrays[i].n;
-            return fx->arrays[i].data;
-        }
+        if (strcmp(fx->arrays[i].name, name) == 0)
+            return &fx->arrays[i];
     ck_abort_msg("fixture has no array '%s'", name);
     return NULL;
+}
+
+const float *gtt_fixture_get(const gtt_fixture *fx, const char *name, size_t *n)
+{
+    const gtt_array *a = gtt_fixture_array(fx, name);
+    if (n)
+        *n = a->n;
+    return a->data;
+}
+
+void gtt_check_scaled(const float *got, const float *want, size_t n, const char *cname,
+                      const char *what)
+{
+    double m = 1.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)want[i]));
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: %s", cname, what);
+    gtt_assert_close(got, want, n, 1e-5 * m, 1e-4, msg);
+}
+
+float *gtt_falloc(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+void gtt_fill_const(float *x, size_t n, float v)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = v;
+}
+
+void gtt_to_cnhw(float *dst, const float *src, int N, int C, int HW)
+{
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            memcpy(dst + ((size_t)c * N + n) * HW, src + ((size_t)n * C + c) * HW,
+                   (size_t)HW * sizeof *dst);
+}
+
+void gtt_from_cnhw(float *dst, const float *src, int N, int C, int HW)
+{
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            memcpy(dst + ((size_t)n * C + c) * HW, src + ((size_t)c * N + n) * HW,
+                   (size_t)HW * sizeof *dst);
 }
 
 void gtt_fixture_free(gtt_fixture *fx)

@@ -46,6 +46,8 @@ typedef struct gtt_fixture {
 gtt_fixture *gtt_fixture_load(const char *name);
 /* The array called `name`; fails the test if absent. Sets *n if not NULL. */
 const float *gtt_fixture_get(const gtt_fixture *fx, const char *name, size_t *n);
+/* The array record called `name` (shape included); fails the test if absent. */
+const gtt_array *gtt_fixture_array(const gtt_fixture *fx, const char *name);
 /* 1 if the fixture has an array of that name. */
 int gtt_fixture_has(const gtt_fixture *fx, const char *name);
 void gtt_fixture_free(gtt_fixture *fx);
@@ -67,6 +69,20 @@ double gtt_close_ratio(const float *a, const float *b, size_t n, double atol,
                       (what), gtt_w_, (double)(a)[gtt_w_], (double)(b)[gtt_w_],  \
                       gtt_r_);                                                   \
     } while (0)
+
+/* Compare against a reference with atol 1e-5 scaled by the reference's
+ * largest magnitude (at least 1) and rtol 1e-4; `cname` and `what` name the
+ * case and the array in the failure message. */
+void gtt_check_scaled(const float *got, const float *want, size_t n, const char *cname,
+                      const char *what);
+
+/* malloc that fails the test instead of returning NULL (n may be 0). */
+float *gtt_falloc(size_t n);
+void gtt_fill_const(float *x, size_t n, float v);
+
+/* (N, C, HW) sample-major (PyTorch) <-> (C, N, HW) channel-major (engine). */
+void gtt_to_cnhw(float *dst, const float *src, int N, int C, int HW);
+void gtt_from_cnhw(float *dst, const float *src, int N, int C, int HW);
 
 /* Deterministic test data. */
 void gtt_fill(float *x, size_t n, uint64_t seed, float scale);
