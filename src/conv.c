@@ -111,7 +111,8 @@ size_t gt_conv_scratch(const gt_conv_geom *g, int n)
     return (a > b ? a : b) * (size_t)n;
 }
 
-/* Whole samples per chunk. */
+/* Whole samples per chunk; 0 only for a caller bug (col_cap below
+ * gt_conv_scratch(g, 1)), where the kernels stop rather than overrun col. */
 static int chunk_size(size_t per_sample, size_t col_cap, int N)
 {
     assert(col_cap >= per_sample && "col_cap below gt_conv_scratch(g, 1)");
@@ -128,16 +129,18 @@ static void gemm(int ta, int tb, int M, int N, int K, const float *A, int lda,
                 beta, C, ldc);
 }
 
-static void add_bias(float *out, const float *bias, int C, size_t m)
+/* Rows c of out (row stride ld) get bias[c] in their first m entries, for the
+ * GEMM to add into (beta = 1): no second pass over the output for the bias. */
+static void fill_bias(float *out, size_t ld, const float *bias, int C, size_t m)
 {
-    // out is (C, m)
+    // out is (C, ld), of which (C, m) is written
 #pragma omp parallel for schedule(static) if (C * m >= PAR_MIN_WORK)
     for (int c = 0; c < C; c++) {
-        float *o = out + c * m;
+        float *o = out + c * ld;
         const float b = bias[c];
 #pragma omp simd
         for (size_t i = 0; i < m; i++)
-            o[i] += b;
+            o[i] = b;
     }
 }
 
@@ -168,24 +171,30 @@ void gt_conv_forward(float *out, const float *inp, const float *weight,
     // inp is (cin, N, hin, win); weight is (cout, cin*kh*kw); out is (cout, N, hout, wout)
     const int K = g->cin * g->kh * g->kw;
     const size_t hwi = (size_t)g->hin * g->win, hwo = (size_t)g->hout * g->wout;
+    if (N <= 0)
+        return;
     assert((size_t)N * hwo <= INT_MAX && (size_t)N * hwi <= INT_MAX);
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
+    const float beta = bias ? 1.0f : 0.0f;
     if (is_identity(g)) {
-        gemm(0, 0, g->cout, ldo, K, weight, K, inp, ldi, 0.0f, out, ldo);
-    } else {
-        const gt__patch p = conv_patch(g);
-        const int nc = chunk_size(conv_per_sample(g), col_cap, N);
-        for (int n0 = 0; n0 < N; n0 += nc) {
-            const int m = n0 + nc <= N ? nc : N - n0;
-            const int cols = (int)(m * hwo);
-            // col is (cin*kh*kw, m*hout*wout)
-            gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m);
-            gemm(0, 0, g->cout, cols, K, weight, K, col, cols, 0.0f,
-                 out + n0 * hwo, ldo);
-        }
+        if (bias)
+            fill_bias(out, (size_t)ldo, bias, g->cout, (size_t)ldo);
+        gemm(0, 0, g->cout, ldo, K, weight, K, inp, ldi, beta, out, ldo);
+        return;
     }
-    if (bias)
-        add_bias(out, bias, g->cout, (size_t)ldo);
+    const gt__patch p = conv_patch(g);
+    const int nc = chunk_size(conv_per_sample(g), col_cap, N);
+    if (nc == 0)
+        return;
+    for (int n0 = 0; n0 < N; n0 += nc) {
+        const int m = n0 + nc <= N ? nc : N - n0;
+        const int cols = (int)(m * hwo);
+        // col is (cin*kh*kw, m*hout*wout)
+        gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m);
+        if (bias)
+            fill_bias(out + n0 * hwo, (size_t)ldo, bias, g->cout, (size_t)cols);
+        gemm(0, 0, g->cout, cols, K, weight, K, col, cols, beta, out + n0 * hwo, ldo);
+    }
 }
 
 void gt_conv_backward(float *dinp, float *dweight, float *dbias,
@@ -196,6 +205,8 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
     // weight, dweight are (cout, cin*kh*kw)
     const int K = g->cin * g->kh * g->kw;
     const size_t hwi = (size_t)g->hin * g->win, hwo = (size_t)g->hout * g->wout;
+    if (N <= 0)
+        return;
     assert((size_t)N * hwo <= INT_MAX && (size_t)N * hwi <= INT_MAX);
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     if (dbias)
@@ -211,6 +222,8 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
         return;
     const gt__patch p = conv_patch(g);
     const int nc = chunk_size(conv_per_sample(g), col_cap, N);
+    if (nc == 0)
+        return;
     for (int n0 = 0; n0 < N; n0 += nc) {
         const int m = n0 + nc <= N ? nc : N - n0;
         const int cols = (int)(m * hwo);
@@ -223,7 +236,7 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
         if (dinp) {
             /* col is free again: it now holds the patch gradients. */
             gemm(1, 0, K, cols, g->cout, weight, K, dout_c, ldo, 0.0f, col, cols);
-            gt__col2im(dinp + n0 * hwi, (size_t)ldi, col, &p, m);
+            gt__col2im(dinp + n0 * hwi, (size_t)ldi, col, NULL, &p, m);
         }
     }
 }
@@ -235,24 +248,28 @@ void gt_convt_forward(float *out, const float *inp, const float *weight,
     // inp is (cin, N, hin, win); weight is (cin, cout*kh*kw); out is (cout, N, hout, wout)
     const int Kt = g->cout * g->kh * g->kw;
     const size_t hwi = (size_t)g->hin * g->win, hwo = (size_t)g->hout * g->wout;
+    if (N <= 0)
+        return;
     assert((size_t)N * hwo <= INT_MAX && (size_t)N * hwi <= INT_MAX);
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     if (is_identity(g)) {
-        gemm(1, 0, g->cout, ldo, g->cin, weight, Kt, inp, ldi, 0.0f, out, ldo);
-    } else {
-        const gt__patch p = convt_patch(g);
-        const int nc = chunk_size(convt_per_sample(g), col_cap, N);
-        for (int n0 = 0; n0 < N; n0 += nc) {
-            const int m = n0 + nc <= N ? nc : N - n0;
-            const int cols = (int)(m * hwi);
-            // col is (cout*kh*kw, m*hin*win)
-            gemm(1, 0, Kt, cols, g->cin, weight, Kt, inp + n0 * hwi, ldi, 0.0f,
-                 col, cols);
-            gt__col2im(out + n0 * hwo, (size_t)ldo, col, &p, m);
-        }
+        if (bias)
+            fill_bias(out, (size_t)ldo, bias, g->cout, (size_t)ldo);
+        gemm(1, 0, g->cout, ldo, g->cin, weight, Kt, inp, ldi, bias ? 1.0f : 0.0f, out, ldo);
+        return;
     }
-    if (bias)
-        add_bias(out, bias, g->cout, (size_t)ldo);
+    const gt__patch p = convt_patch(g);
+    const int nc = chunk_size(convt_per_sample(g), col_cap, N);
+    if (nc == 0)
+        return;
+    for (int n0 = 0; n0 < N; n0 += nc) {
+        const int m = n0 + nc <= N ? nc : N - n0;
+        const int cols = (int)(m * hwi);
+        // col is (cout*kh*kw, m*hin*win)
+        gemm(1, 0, Kt, cols, g->cin, weight, Kt, inp + n0 * hwi, ldi, 0.0f, col, cols);
+        /* The fold starts from the bias instead of zero. */
+        gt__col2im(out + n0 * hwo, (size_t)ldo, col, bias, &p, m);
+    }
 }
 
 void gt_convt_backward(float *dinp, float *dweight, float *dbias,
@@ -264,6 +281,8 @@ void gt_convt_backward(float *dinp, float *dweight, float *dbias,
     // weight, dweight are (cin, cout*kh*kw)
     const int Kt = g->cout * g->kh * g->kw;
     const size_t hwi = (size_t)g->hin * g->win, hwo = (size_t)g->hout * g->wout;
+    if (N <= 0)
+        return;
     assert((size_t)N * hwo <= INT_MAX && (size_t)N * hwi <= INT_MAX);
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     if (dbias)
@@ -279,6 +298,8 @@ void gt_convt_backward(float *dinp, float *dweight, float *dbias,
         return;
     const gt__patch p = convt_patch(g);
     const int nc = chunk_size(convt_per_sample(g), col_cap, N);
+    if (nc == 0)
+        return;
     for (int n0 = 0; n0 < N; n0 += nc) {
         const int m = n0 + nc <= N ? nc : N - n0;
         const int cols = (int)(m * hwi);

@@ -7,6 +7,17 @@
 /* Below this many column entries a parallel region costs more than it saves. */
 #define PAR_MIN_WORK (1 << 15)
 
+static void fill(float *x, size_t n, float v)
+{
+    if (v == 0.0f) {
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+        x[i] = v;
+}
+
 /*
  * Patch-grid indices g in [lo, hi) whose tap k lands inside an image of size
  * n: 0 <= g*s - p + k < n.  Computed once per tap and block of samples, which
@@ -119,17 +130,15 @@ static void unfold_block_1d(float *col, size_t ldcol, const float *img, const gt
     }
 }
 
-/* One image value of a 1D fold from scratch: its valid taps in kj order, the
- * same sum (bit for bit) that the tap-by-tap fold builds. */
-static float fold_at(const float *col, size_t ldcol, const gt__patch *p, size_t cj, int x)
+/* The first x >= 0 with x0 + sw * x >= t. */
+static int first_at_or_after(int t, int x0, int sw)
 {
-    float acc = 0.0f;
-    for (int kj = 0; kj < p->kw; kj++) {
-        int u = x + p->pw - kj;
-        if (u >= 0 && u % p->sw == 0 && u / p->sw < p->ow)
-            acc += col[kj * ldcol + cj + u / p->sw];
-    }
-    return acc;
+    return t - x0 <= 0 ? 0 : (t - x0 + sw - 1) / sw;
+}
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
 }
 
 /*
@@ -137,13 +146,13 @@ static float fold_at(const float *col, size_t ldcol, const gt__patch *p, size_t 
  *     img[x0 + sw * q] += crow[q].
  * The entries between two samples' valid ranges belong to the padding but get
  * added into a neighbour's first kw-1-pw or last pw values; those few values
- * per sample are recomputed afterwards.
+ * per sample are zeroed and folded again from the valid taps.
  */
-static void fold_block_1d(float *img, const float *col, size_t ldcol, const gt__patch *p,
-                          int j0, int j1)
+static void fold_block_1d(float *img, const float *col, size_t ldcol, float v,
+                          const gt__patch *p, int j0, int j1)
 {
     const int w = p->w, ow = p->ow;
-    memset(img + (size_t)j0 * w, 0, (size_t)(j1 - j0) * w * sizeof *img);
+    fill(img + (size_t)j0 * w, (size_t)(j1 - j0) * w, v);
     for (int kj = 0; kj < p->kw; kj++) {
         int xlo, xhi;
         tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
@@ -159,11 +168,27 @@ static void fold_block_1d(float *img, const float *col, size_t ldcol, const gt__
     const int tail = w - p->pw > head ? w - p->pw : head;
     for (int j = j0; j < j1; j++) {
         float *d = img + (size_t)j * w;
-        const size_t cj = (size_t)j * ow;
         for (int x = 0; x < head; x++)
-            d[x] = fold_at(col, ldcol, p, cj, x);
+            d[x] = v;
         for (int x = tail; x < w; x++)
-            d[x] = fold_at(col, ldcol, p, cj, x);
+            d[x] = v;
+    }
+    /* Refold the zones from the valid taps only, in the same kj order. */
+    for (int kj = 0; kj < p->kw; kj++) {
+        int xlo, xhi;
+        tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
+        const int x0 = kj - p->pw;
+        const int hend = clamp(first_at_or_after(head, x0, p->sw), xlo, xhi);
+        const int tbeg = clamp(first_at_or_after(tail, x0, p->sw), hend, xhi);
+        const float *crow = col + kj * ldcol;
+        for (int j = j0; j < j1; j++) {
+            float *d = img + (size_t)j * w;
+            const float *c = crow + (size_t)j * ow;
+            for (int x = xlo; x < hend; x++)
+                d[x0 + p->sw * x] += c[x];
+            for (int x = tbeg; x < xhi; x++)
+                d[x0 + p->sw * x] += c[x];
+        }
     }
 }
 
@@ -200,14 +225,15 @@ static void unfold_block(float *col, size_t ldcol, const float *img, const gt__p
     }
 }
 
-/* The adjoint of unfold_block, overwriting the block's images.  Each image
- * value receives its taps in (ki, kj) order whatever the blocking. */
-static void fold_block(float *img, const float *col, size_t ldcol, const gt__patch *p,
-                       int j0, int j1)
+/* The adjoint of unfold_block, overwriting the block's images with v plus
+ * the fold.  Each image value receives its taps in (ki, kj) order whatever
+ * the blocking. */
+static void fold_block(float *img, const float *col, size_t ldcol, float v,
+                       const gt__patch *p, int j0, int j1)
 {
     const int w = p->w, ow = p->ow;
     const size_t hw = (size_t)p->h * w, ohw = (size_t)p->oh * ow;
-    memset(img + j0 * hw, 0, (size_t)(j1 - j0) * hw * sizeof *img);
+    fill(img + j0 * hw, (size_t)(j1 - j0) * hw, v);
     for (int ki = 0; ki < p->kh; ki++) {
         int ylo, yhi;
         tap_range(ki, p->h, p->oh, p->sh, p->ph, &ylo, &yhi);
@@ -265,7 +291,8 @@ void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p
     }
 }
 
-void gt__col2im(float *img, size_t cstride, const float *col, const gt__patch *p, int nc)
+void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
+                const gt__patch *p, int nc)
 {
     // col is (c*kh*kw, nc*oh*ow); img is (c, N, h, w) from the chunk's first sample
     const size_t ldcol = (size_t)nc * p->oh * p->ow;
@@ -281,9 +308,10 @@ void gt__col2im(float *img, size_t cstride, const float *col, const gt__patch *p
         const int j1 = j0 + bs < nc ? j0 + bs : nc;
         if (j0 >= j1)
             continue;
+        const float v = init ? init[c] : 0.0f;
         if (across)
-            fold_block_1d(img + c * cstride, col + c * rows * ldcol, ldcol, p, j0, j1);
+            fold_block_1d(img + c * cstride, col + c * rows * ldcol, ldcol, v, p, j0, j1);
         else
-            fold_block(img + c * cstride, col + c * rows * ldcol, ldcol, p, j0, j1);
+            fold_block(img + c * cstride, col + c * rows * ldcol, ldcol, v, p, j0, j1);
     }
 }

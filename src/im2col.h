@@ -32,11 +32,11 @@ void gt__im2col(float *col, const float *img, size_t cstride,
                 const gt__patch *p, int nc);
 
 /*
- * img (c, nc, h, w) = fold(col): every image position gets the sum of the
- * column entries that read it, added in a fixed order (deterministic at any
- * thread count); positions no patch reads become 0.  Overwrites img.
+ * img (c, nc, h, w) = init[c] + fold(col): every image position gets init[c]
+ * (0 if init is NULL) plus the column entries that read it, added in a fixed
+ * order (deterministic at any thread count).  Overwrites img.
  */
-void gt__col2im(float *img, size_t cstride, const float *col,
+void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
                 const gt__patch *p, int nc);
 
 #endif
