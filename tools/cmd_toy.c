@@ -173,8 +173,14 @@ int cmd_toy(int argc, char **argv)
     snprintf(model_path, sizeof model_path, "%s/model.h5", o.dir);
     if (mkdir(o.dir, 0777) != 0 && errno != EEXIST)
         return tool_fail("cannot create %s: %s", o.dir, strerror(errno));
-    if (!o.force && path_exists(model_path))
-        return tool_fail("%s exists; not overwriting it (use --force)", model_path);
+    /* Refuse before training, not after: nothing is overwritten unasked. */
+    static const char *const outputs[] = {"model.h5", "spectrum.csv", "samples.csv", "toy.svg"};
+    for (size_t i = 0; !o.force && i < sizeof outputs / sizeof outputs[0]; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", o.dir, outputs[i]);
+        if (path_exists(p))
+            return tool_fail("%s exists; not overwriting it (use --force)", p);
+    }
 
     /* Tones at 4 and 11 cycles per 64 samples, scaled with the window. */
     float cycles[2] = {4.0f * o.window / 64, 11.0f * o.window / 64}, amps[2] = {0.6f, 0.3f};
