@@ -149,14 +149,16 @@ static int write_results(const toy_opts *o, const float *real, const float *fake
     if (out_open(&out, path, o->force))
         return 1;
     svg_begin(out.f, 900, 560);
-    svg_series spec[2] = {{"real", "#1f77b4", psd_real, nb}, {"generated", "#d62728", psd_fake, nb}};
+    /* Bin 0 (the removed mean) would squash the log axis: start at 1. */
+    svg_series spec[2] = {{"real", "#1f77b4", psd_real + 1, nb - 1},
+                          {"generated", "#d62728", psd_fake + 1, nb - 1}};
     svg_panel(out.f, 0, 0, 900, 280, "Mean power spectrum (log scale)", "cycles per window", spec,
-              2, 1, 1.0);
+              2, 1, 1.0, 1.0);
     svg_series wave[4] = {{"real", "#1f77b4", real, o->window},
                           {"", "#6baed6", real + o->window, o->window},
                           {"generated", "#d62728", fake, o->window},
                           {"", "#fc9272", fake + o->window, o->window}};
-    svg_panel(out.f, 0, 280, 900, 280, "Sample windows", "sample", wave, 4, 0, 1.0);
+    svg_panel(out.f, 0, 280, 900, 280, "Sample windows", "sample", wave, 4, 0, 0.0, 1.0);
     svg_end(out.f);
     return out_commit(&out);
 }
@@ -225,7 +227,7 @@ int cmd_toy(int argc, char **argv)
         goto out;
     }
 
-    fprintf(stderr, "%s: training the 1D DCGAN (window %d, %zu + %zu parameters, loss %s, %d threads)\n",
+    fprintf(stderr, "%s: training the 1D DCGAN (window %d, %zu + %zu parameters, loss %s, threads %d)\n",
             tool_name, o.window, gt_model_nparams(g), gt_model_nparams(d),
             gt_gan_loss_name(o.loss), gt_threads_get());
     gt_rng data_rng;

@@ -22,7 +22,8 @@ static double value(const svg_series *s, int i, int logy)
 }
 
 void svg_panel(FILE *f, double x, double y, double w, double h, const char *title,
-               const char *xlabel, const svg_series *s, int ns, int logy, double xscale)
+               const char *xlabel, const svg_series *s, int ns, int logy, double x0,
+               double xscale)
 {
     double lo = INFINITY, hi = -INFINITY;
     int n = 0;
@@ -46,9 +47,9 @@ void svg_panel(FILE *f, double x, double y, double w, double h, const char *titl
             xlabel);
     for (int t = 0; t <= 4; t++) {
         double v = lo + (hi - lo) * t / 4, yy = py + ph - ph * t / 4;
-        fprintf(f, "<text x='%g' y='%g' text-anchor='end' font-size='10'>%s%.3g</text>\n", px - 4,
-                yy + 4, logy ? "1e" : "", v);
-        double xv = (n - 1) * xscale * t / 4;
+        fprintf(f, "<text x='%g' y='%g' text-anchor='end' font-size='10'>%.3g</text>\n", px - 4,
+                yy + 4, logy ? pow(10.0, v) : v);
+        double xv = x0 + (n - 1) * xscale * t / 4;
         fprintf(f, "<text x='%g' y='%g' text-anchor='middle' font-size='10'>%.3g</text>\n",
                 px + pw * t / 4, py + ph + 14, xv);
     }

@@ -12,9 +12,10 @@ typedef struct svg_series {
 } svg_series;
 
 /* One panel of line plots at (x, y) of size w x h in an open SVG document;
- * log10 of the values when logy. x runs over indices 0..n-1 scaled by xscale. */
+ * a log axis when logy.  Point i is drawn at x0 + i * xscale. */
 void svg_panel(FILE *f, double x, double y, double w, double h, const char *title,
-               const char *xlabel, const svg_series *s, int ns, int logy, double xscale);
+               const char *xlabel, const svg_series *s, int ns, int logy, double x0,
+               double xscale);
 void svg_begin(FILE *f, double w, double h);
 void svg_end(FILE *f);
 
