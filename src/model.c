@@ -422,8 +422,10 @@ void gt_model_init(gt_model *m, gt_init_kind kind, uint64_t seed)
             float *v = u + L->sn_rows;
             gt_rng_fill_normal(&r, u, (size_t)L->sn_rows, 0.0f, 1.0f);
             gt_rng_fill_normal(&r, v, (size_t)L->sn_cols, 0.0f, 1.0f);
-            /* Settle u, v on the initial weight, as PyTorch's spectral_norm
-             * does when it is applied. */
+            /* Settle u, v on the initial weight (15 power iterations, as
+             * torch's parametrizations.spectral_norm does when registered),
+             * so that the first training step already divides by an
+             * accurate sigma. */
             gt_spectral_norm_forward(L->aux, u, v, w, L->sn_rows, L->sn_cols, 15, 1);
         }
     }
