@@ -1,6 +1,7 @@
 /* A model: a sequence of layers over flat parameter arrays. */
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ const char *gt_layer_kind_name(gt_layer_kind kind)
 
 float *gt__alloc_floats(size_t n)
 {
+    if (n > SIZE_MAX / (2 * sizeof(float)))
+        return NULL;
     size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
     float *p = aligned_alloc(64, bytes);
     if (p)
@@ -104,11 +107,20 @@ static int layer_setup(gt__layer *L, gt_shape in, int nclasses, int index,
         gt_conv_geom g = {.cin = in.c, .hin = in.h, .win = in.w, .cout = d->units,
                           .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw,
                           .ph = d->ph, .pw = d->pw};
-        if (gt_conv_geom_resolve(&g, d->kind == GT_LAYER_CONVT) < 0)
+        if (gt_conv_geom_resolve(&g, d->kind == GT_LAYER_CONVT) < 0) {
+            if (in.h == 1 && d->kh == 1 && d->sh == 1 && d->ph == 0)
+                return gt_error_set(err, GT_ESHAPE,
+                                    "layer %d (%s): kernel %d stride %d padding %d does not fit input %dx%d "
+                                    "(padding must be below the kernel size, the output at least 1 long, "
+                                    "one sample's matrices under 2^31 values)",
+                                    index, name, d->kw, d->sw, d->pw, in.c, in.w);
             return gt_error_set(err, GT_ESHAPE,
-                                "layer %d (%s): kernel %dx%d stride %dx%d padding %dx%d does not fit input %dx%dx%d",
-                                index, name, d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, in.c,
-                                in.h, in.w);
+                                "layer %d (%s): kernel %dx%d stride %dx%d padding %dx%d does not fit input %dx%dx%d "
+                                "(padding must be below the kernel size, the output at least 1x1, "
+                                "one sample's matrices under 2^31 values)",
+                                index, name, d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, in.c, in.h,
+                                in.w);
+        }
         if (d->spectral && d->kind == GT_LAYER_CONVT)
             return gt_error_set(err, GT_EINVAL,
                                 "layer %d (convt): spectral normalisation is for discriminator layers (dense, conv)",

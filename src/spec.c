@@ -22,12 +22,16 @@ static int bad(gt_error *err, const line_ctx *c, const char *what)
     return gt_error_set(err, GT_EINVAL, "model spec line %d: %s", c->lineno, what);
 }
 
+/* Every size in a spec is at most this, so that products of a few of them
+ * (parameter counts, activation sizes) cannot overflow size_t. */
+#define GT_SPEC_MAX (1L << 24)
+
 static int parse_int(const char *s, int *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < -1000000000L || v > 1000000000L)
+    if (end == s || *end || errno || v < -GT_SPEC_MAX || v > GT_SPEC_MAX)
         return -1;
     *out = (int)v;
     return 0;

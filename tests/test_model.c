@@ -79,6 +79,7 @@ START_TEST(spec_errors_name_the_line)
     parse_fails("input 0x16\nrelu", "positive");
     parse_fails("input 1x16", "no layers");
     parse_fails("input 2x8; flatten; dense 3; input 4", "twice");
+    parse_fails("input 1x16\nconv 99999999999 k3", "positive size");
 }
 END_TEST
 

@@ -13,8 +13,10 @@
  *
  * Gradients.  A backward function OVERWRITES the input gradient (dinp) and
  * ADDS INTO parameter gradients (dweight, dbias, dgamma, dbeta), so that a
- * model zeroes parameter gradients once per step.  dinp may be NULL when the
- * caller does not need it (the first layer).
+ * model zeroes parameter gradients once per step.  dinp, dweight and dbias
+ * may each be NULL when the caller does not need them (the first layer's
+ * input gradient; the weight gradients of a discriminator the generator
+ * back-propagates through), and that work is then skipped.
  *
  * Kernels never allocate.  Scratch memory is passed in; its required size is
  * given by the matching *_scratch function.
@@ -72,7 +74,8 @@ int gt_conv_geom_resolve(gt_conv_geom *g, int transposed);
  * n when at most `cap` floats are available: the kernels process the batch in
  * chunks of whole samples, so any size >= gt_conv_scratch(g, 1) works, and
  * gt_conv_scratch(g, n) lets the whole batch go through one GEMM.
- * Same value for conv and transposed conv of the same geometry.
+ * Same value for conv and transposed conv of the same geometry.  It is 0
+ * for 1x1 kernels with stride 1 and no padding, which need no unfolding.
  */
 size_t gt_conv_scratch(const gt_conv_geom *g, int n);
 
@@ -102,7 +105,8 @@ void gt_convt_backward(float *dinp, float *dweight, float *dbias,
  * (running = (1 - momentum) running + momentum * batch, with the unbiased
  * variance).  Inference (train = 0): running statistics; mean/rstd are
  * filled from them.  eps as in PyTorch (1e-5).  gamma/beta may be NULL (no
- * affine transform).
+ * affine transform); running_mean/running_var may be NULL (no running
+ * statistics: training skips the update, inference uses the batch's).
  */
 void gt_batchnorm_forward(float *out, float *mean, float *rstd,
                           const float *inp, const float *gamma,
