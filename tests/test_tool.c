@@ -122,6 +122,14 @@ START_TEST(toy_writes_whole_files_and_never_overwrites)
     gt_model_free(g);
     gt_h5_close(f);
 
+    /* gantry model shows what the file holds. */
+    char margs[1200];
+    snprintf(margs, sizeof margs, "model %s", path);
+    ck_assert_int_eq(run(out, sizeof out, margs), 0);
+    ck_assert_msg(strstr(out, "gantry-model 1.0") && strstr(out, "generator: input 32") &&
+                      strstr(out, "discriminator: input 1x16"),
+                  "%s", out);
+
     /* A second run into the same place refuses and changes nothing. */
     struct stat before, after;
     ck_assert_int_eq(stat(path, &before), 0);

@@ -6,11 +6,12 @@
 #include "preset_opts.h"
 
 static const char help[] =
-    "usage: gantry model [SPEC_FILE] [PRESET OPTIONS] [--part g|d] [--spec]\n"
+    "usage: gantry model [SPEC_FILE | MODEL.h5] [PRESET OPTIONS] [--part g|d] [--spec]\n"
     "\n"
     "Show a model's layers, output shapes, parameter counts and forward FLOPs:\n"
-    "the model in SPEC_FILE (the spec language of gantry/model.h), or the\n"
-    "generator and discriminator of an architecture preset.\n"
+    "the model in SPEC_FILE (the spec language of gantry/model.h), the models\n"
+    "stored in a gantry model file, or the generator and discriminator of an\n"
+    "architecture preset.\n"
     "\n"
     PRESET_HELP
     "  --part g|d        only the generator or only the discriminator\n"
@@ -95,6 +96,49 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* HDF5 files start with this signature (at offset 0 for the files we write). */
+static int is_hdf5(const char *path)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char buf[8];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    int yes = fread(buf, 1, 8, f) == 8 && memcmp(buf, sig, 8) == 0;
+    fclose(f);
+    return yes;
+}
+
+/* The models a gantry model file holds, each shown from its stored spec. */
+static int show_file(const char *path, int spec_only)
+{
+    static const char *const groups[] = {"model", "generator", "discriminator", "encoder"};
+    gt_error err = {0};
+    gt_h5 *f = NULL;
+    int minor = 0;
+    if (gt_h5_open(&f, path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, &minor, &err) < 0)
+        return tool_fail_err(&err);
+    int rc = 0, shown = 0;
+    if (!spec_only)
+        printf("%s: %s %d.%d\n\n", path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, minor);
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0] && !rc; i++) {
+        if (!gt_h5_exists(f, groups[i]))
+            continue;
+        char *spec = NULL;
+        if (gt_h5_read_attr_str(f, groups[i], "spec", &spec, &err) < 0) {
+            rc = tool_fail_err(&err);
+            break;
+        }
+        rc = show(groups[i], spec, spec_only);
+        free(spec);
+        shown++;
+    }
+    gt_h5_close(f);
+    if (!rc && !shown)
+        rc = tool_fail("%s holds no model group (model, generator, discriminator, encoder)", path);
+    return rc;
+}
+
 int cmd_model(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -129,6 +173,8 @@ int cmd_model(int argc, char **argv)
     if (optind < argc) {
         if (optind + 1 < argc)
             return tool_fail("one spec file at a time"), 2;
+        if (is_hdf5(argv[optind]))
+            return show_file(argv[optind], spec_only);
         char *spec = read_file(argv[optind]);
         if (!spec)
             return tool_fail("cannot read %s", argv[optind]);
