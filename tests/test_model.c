@@ -83,6 +83,69 @@ START_TEST(spec_errors_name_the_line)
 }
 END_TEST
 
+/* Mutated specs (bytes replaced, inserted, cut) must parse or fail with a
+ * message, never crash or leak; the sanitizer run checks the memory side. */
+START_TEST(spec_parser_survives_mutations)
+{
+    static const char *seeds[] = {
+        "input 3x32x32 classes 4\nlabel embed 5\nconv 16 k4 s2 p1 sn\nlrelu 0.2\nflatten\ndense 1",
+        "input 100\nconvt 64 k4x4 s1 p0 nobias\nbn momentum 0.2\nrelu\nupsample 2x2\ntanh",
+        "input 8; dense 32; bn noaffine; dropout 0.3; reshape 2x16; convt 1 k4 s2 p1; sigmoid",
+    };
+    static const char alphabet[] = "0123456789xkspinputconvdenselabel;\n #.-";
+    gt_rng r;
+    gt_rng_seed(&r, 99);
+    int ok = 0, failed = 0;
+    for (int it = 0; it < 3000; it++) {
+        char buf[256];
+        const char *seed = seeds[it % 3];
+        size_t len = strlen(seed);
+        memcpy(buf, seed, len + 1);
+        int edits = 1 + (int)gt_rng_below(&r, 4);
+        for (int e = 0; e < edits && len > 1; e++) {
+            size_t at = gt_rng_below(&r, (uint32_t)len);
+            char c = alphabet[gt_rng_below(&r, sizeof alphabet - 1)];
+            switch (gt_rng_below(&r, 3)) {
+            case 0: buf[at] = c; break;
+            case 1:
+                if (len + 1 < sizeof buf) {
+                    memmove(buf + at + 1, buf + at, len - at + 1);
+                    buf[at] = c;
+                    len++;
+                }
+                break;
+            default:
+                memmove(buf + at, buf + at + 1, len - at);
+                len--;
+            }
+        }
+        gt_error err = {0};
+        gt_model *m = NULL;
+        if (gt_model_parse(&m, buf, &err) == GT_OK) {
+            ck_assert_ptr_nonnull(m);
+            /* Whatever parsed must finalize or say why, and print back to
+             * a spec that parses again. */
+            if (gt_model_finalize(m, 1, &err) == GT_OK) {
+                char text[4096];
+                ck_assert_uint_lt(gt_model_spec(m, text, sizeof text), sizeof text);
+                gt_model *m2 = NULL;
+                ck_assert_msg(gt_model_parse(&m2, text, &err) == GT_OK, "%s -> %s: %s", buf,
+                              text, err.msg);
+                gt_model_free(m2);
+            }
+            gt_model_free(m);
+            ok++;
+        } else {
+            ck_assert_ptr_null(m);
+            ck_assert_msg(err.msg[0] != 0, "no message for: %s", buf);
+            failed++;
+        }
+    }
+    ck_assert_int_gt(ok, 10);
+    ck_assert_int_gt(failed, 10);
+}
+END_TEST
+
 /* Whole-model gradient check: L = sum(dout .* model(x)).  Smooth activations
  * only: a finite difference across a ReLU kink is meaningless, and the
  * kinked activations are checked on their own in the kernel suite. */
@@ -268,6 +331,7 @@ GTT_SUITE(gt_test_model_suite)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, spec_shapes_and_round_trip);
     tcase_add_test(tc, spec_errors_name_the_line);
+    tcase_add_test(tc, spec_parser_survives_mutations);
     tcase_add_test(tc, whole_model_gradients_1d);
     tcase_add_test(tc, whole_model_gradients_2d);
     tcase_add_test(tc, labels_are_checked);
