@@ -268,26 +268,49 @@ static int blocks_per_channel(int C, int nc, size_t work)
     return b < nc ? b : nc;
 }
 
+/* How a chunk's (channel, block of samples) tasks are laid out; im2col and
+ * col2im share it, so each channel block is one thread's, in a fixed order. */
+typedef struct block_plan {
+    size_t ldcol, rows, work;
+    int nb, bs, tasks, across;
+} block_plan;
+
+static block_plan plan_blocks(const gt__patch *p, int nc)
+{
+    block_plan b;
+    b.ldcol = (size_t)nc * p->oh * p->ow;
+    b.rows = (size_t)p->kh * p->kw;
+    b.work = (size_t)p->c * b.rows * b.ldcol;
+    b.nb = blocks_per_channel(p->c, nc, b.work);
+    b.bs = (nc + b.nb - 1) / b.nb;
+    b.tasks = p->c * b.nb;
+    b.across = runs_across_samples(p);
+    return b;
+}
+
+/* Task t's channel and sample range [j0, j1); 0 when the range is empty. */
+static int task_range(const block_plan *b, int t, int nc, int *c, int *j0, int *j1)
+{
+    *c = t / b->nb;
+    *j0 = (t % b->nb) * b->bs;
+    *j1 = *j0 + b->bs < nc ? *j0 + b->bs : nc;
+    return *j0 < *j1;
+}
+
 void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p, int nc)
 {
     // img is (c, N, h, w) from the chunk's first sample; col is (c*kh*kw, nc*oh*ow)
-    const size_t ldcol = (size_t)nc * p->oh * p->ow;
-    const size_t rows = (size_t)p->kh * p->kw;
-    const size_t work = (size_t)p->c * rows * ldcol;
-    const int nb = blocks_per_channel(p->c, nc, work);
-    const int bs = (nc + nb - 1) / nb;
-    const int tasks = p->c * nb;
-    const int across = runs_across_samples(p);
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
-    for (int t = 0; t < tasks; t++) {
-        const int c = t / nb, j0 = (t % nb) * bs;
-        const int j1 = j0 + bs < nc ? j0 + bs : nc;
-        if (j0 >= j1)
+    const block_plan b = plan_blocks(p, nc);
+#pragma omp parallel for schedule(static) if (b.work >= PAR_MIN_WORK)
+    for (int t = 0; t < b.tasks; t++) {
+        int c, j0, j1;
+        if (!task_range(&b, t, nc, &c, &j0, &j1))
             continue;
-        if (across)
-            unfold_block_1d(col + c * rows * ldcol, ldcol, img + c * cstride, p, j0, j1);
+        float *cc = col + c * b.rows * b.ldcol;
+        if (b.across)
+            unfold_block_1d(cc, b.ldcol, img + c * cstride, p, j0, j1);
         else
-            unfold_block(col + c * rows * ldcol, ldcol, img + c * cstride, p, j0, j1);
+            unfold_block(cc, b.ldcol, img + c * cstride, p, j0, j1);
     }
 }
 
@@ -295,23 +318,17 @@ void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
                 const gt__patch *p, int nc)
 {
     // col is (c*kh*kw, nc*oh*ow); img is (c, N, h, w) from the chunk's first sample
-    const size_t ldcol = (size_t)nc * p->oh * p->ow;
-    const size_t rows = (size_t)p->kh * p->kw;
-    const size_t work = (size_t)p->c * rows * ldcol;
-    const int nb = blocks_per_channel(p->c, nc, work);
-    const int bs = (nc + nb - 1) / nb;
-    const int tasks = p->c * nb;
-    const int across = runs_across_samples(p);
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
-    for (int t = 0; t < tasks; t++) {
-        const int c = t / nb, j0 = (t % nb) * bs;
-        const int j1 = j0 + bs < nc ? j0 + bs : nc;
-        if (j0 >= j1)
+    const block_plan b = plan_blocks(p, nc);
+#pragma omp parallel for schedule(static) if (b.work >= PAR_MIN_WORK)
+    for (int t = 0; t < b.tasks; t++) {
+        int c, j0, j1;
+        if (!task_range(&b, t, nc, &c, &j0, &j1))
             continue;
         const float v = init ? init[c] : 0.0f;
-        if (across)
-            fold_block_1d(img + c * cstride, col + c * rows * ldcol, ldcol, v, p, j0, j1);
+        const float *cc = col + c * b.rows * b.ldcol;
+        if (b.across)
+            fold_block_1d(img + c * cstride, cc, b.ldcol, v, p, j0, j1);
         else
-            fold_block(img + c * cstride, col + c * rows * ldcol, ldcol, v, p, j0, j1);
+            fold_block(img + c * cstride, cc, b.ldcol, v, p, j0, j1);
     }
 }
