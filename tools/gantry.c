@@ -55,13 +55,19 @@ int main(int argc, char **argv)
     return 2;
 }
 
+/* "gantry CMD: [what: ]message" on stderr. */
+static void vmessage(const char *what, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: %s", tool_name, what);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int tool_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", tool_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage("", fmt, ap);
     va_end(ap);
     return 1;
 }
@@ -75,9 +81,7 @@ void tool_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: warning: ", tool_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage("warning: ", fmt, ap);
     va_end(ap);
 }
 
