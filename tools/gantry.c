@@ -55,19 +55,13 @@ int main(int argc, char **argv)
     return 2;
 }
 
-/* "gantry CMD: [what: ]message" on stderr. */
-static void vmessage(const char *what, const char *fmt, va_list ap)
-{
-    fprintf(stderr, "%s: %s", tool_name, what);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
 int tool_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vmessage("", fmt, ap);
+    fprintf(stderr, "%s: ", tool_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
     va_end(ap);
     return 1;
 }
@@ -75,14 +69,6 @@ int tool_fail(const char *fmt, ...)
 int tool_fail_err(const gt_error *err)
 {
     return tool_fail("%s", err->msg[0] ? err->msg : gt_strerror(err->code));
-}
-
-void tool_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage("warning: ", fmt, ap);
-    va_end(ap);
 }
 
 int tool_int(const char *opt, const char *s, int lo, int hi, int *out)
@@ -198,13 +184,4 @@ int out_commit(tool_out *o)
         return tool_fail("cannot write %s: %s", o->path, strerror(e));
     }
     return 0;
-}
-
-void out_abort(tool_out *o)
-{
-    if (o->f) {
-        fclose(o->f);
-        o->f = NULL;
-        unlink(o->tmp);
-    }
 }

@@ -19,8 +19,6 @@ extern const char *tool_name;
 int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same for a library error. */
 int tool_fail_err(const gt_error *err);
-/* A warning on stderr; does not change the exit status. */
-void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse an int / float option value or fail with a message naming it. */
 int tool_int(const char *opt, const char *s, int lo, int hi, int *out);
@@ -49,7 +47,6 @@ typedef struct tool_out {
 /* Refuses an existing path unless force. Returns 0 or 1 (after a message). */
 int out_open(tool_out *o, const char *path, int force);
 int out_commit(tool_out *o);
-void out_abort(tool_out *o);
 /* 1 if path exists. */
 int path_exists(const char *path);
 
