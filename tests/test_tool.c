@@ -70,6 +70,13 @@ START_TEST(version_and_usage)
     ck_assert_msg(strstr(out, "usage: gantry toy") != NULL, "%s", out);
     ck_assert_int_eq(run(out, sizeof out, "toy --window 100"), 2);
     ck_assert_msg(strstr(out, "power of two") != NULL, "%s", out);
+    /* CWRU's drive-end bearing at 1797 rpm: BPFI = 5.4152 x 29.95 Hz. */
+    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6205-2RS --rpm 1797"), 0);
+    ck_assert_msg(strstr(out, "BPFI") && strstr(out, "162.19"), "%s", out);
+    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6206 --rpm 1797"), 2);
+    ck_assert_msg(strstr(out, "known: 6205-2RS"), "%s", out);
+    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6205-2RS"), 2);
+    ck_assert_msg(strstr(out, "--rpm"), "%s", out);
 }
 END_TEST
 

@@ -18,6 +18,7 @@ static const struct {
     int (*run)(int, char **);
     const char *summary;
 } commands[] = {
+    {"bearing", cmd_bearing, "bearing defect frequencies (BPFO, BPFI, BSF, FTF) from geometry"},
     {"model", cmd_model, "show a model spec or preset: layers, shapes, parameters, FLOPs"},
     {"toy", cmd_toy, "train the 1D GAN on a two-tone signal and check what it learned"},
     {"version", cmd_version, "print the version"},

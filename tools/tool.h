@@ -9,6 +9,7 @@
 
 /* Each subcommand lives in its own tools/cmd_*.c. */
 int cmd_version(int argc, char **argv);
+int cmd_bearing(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_toy(int argc, char **argv);
 

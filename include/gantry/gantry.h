@@ -25,6 +25,7 @@
 #ifndef GANTRY_GANTRY_H
 #define GANTRY_GANTRY_H
 
+#include "gantry/bearing.h"
 #include "gantry/common.h"
 #include "gantry/gan.h"
 #include "gantry/h5.h"
