@@ -20,7 +20,7 @@ DEB_PACKAGES := build-essential pkg-config libfftw3-dev libhdf5-dev \
 # Used by tests/reference/ and bench/ only, never by the product.
 DEB_REFERENCE := python3 python3-torch python3-numpy
 
-PKGS := hdf5 fftw3f
+PKGS := hdf5 fftw3f matio
 # OpenBLAS's OpenMP build, so that its threads and gantry's OpenMP loops are
 # one pool: the default pthread build spins its own threads beside OpenMP's
 # and oversubscribes the cores (10-100x slower layers at 2 threads).

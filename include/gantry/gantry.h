@@ -31,6 +31,7 @@
 #include "gantry/h5.h"
 #include "gantry/kernels.h"
 #include "gantry/loss.h"
+#include "gantry/mat.h"
 #include "gantry/model.h"
 #include "gantry/optim.h"
 #include "gantry/preset.h"

@@ -19,6 +19,16 @@ extern "C" {
 int gt_power_spectrum_mean(float *psd, const float *x, int n, int len,
                            gt_error *err);
 
+/*
+ * Envelope spectrum of one signal x (n samples at `rate` Hz): the power
+ * spectrum of the magnitude of its analytic signal (Hilbert transform via
+ * FFTW), optionally band-passed to [band_lo, band_hi] Hz first (both 0: the
+ * whole band).  Bearing faults show as peaks at their defect frequencies.
+ * psd gets n/2 + 1 bins, bin k at k * rate / n Hz.
+ */
+int gt_envelope_spectrum(float *psd, const float *x, int n, double rate,
+                         double band_lo, double band_hi, gt_error *err);
+
 /* Indices of the k largest local maxima of psd (nbins values), strongest
  * first, in bins[0..k-1]; returns how many were found (<= k).  Bin 0 is
  * never a peak. */
