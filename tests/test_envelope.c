@@ -10,25 +10,8 @@
 #include "gantry/gantry.h"
 #include "testutil.h"
 
-enum { SEG = 8192 };
+enum { SEG = GTT_ENV_SEG };
 static const double RATE = 12000.0;
-
-/* Mean envelope spectrum over half-overlapping segments of SEG samples. */
-static void mean_envelope(float *acc, const float *x, size_t n, double lo, double hi)
-{
-    float *p = gtt_falloc(SEG / 2 + 1);
-    gtt_fill_const(acc, SEG / 2 + 1, 0.0f);
-    gt_error err = {0};
-    int segs = 0;
-    for (size_t s = 0; s + SEG <= n; s += SEG / 2, segs++) {
-        ck_assert_msg(gt_envelope_spectrum(p, x + s, SEG, RATE, lo, hi, &err) == GT_OK, "%s",
-                      err.msg);
-        for (int k = 0; k <= SEG / 2; k++)
-            acc[k] += p[k];
-    }
-    ck_assert_int_gt(segs, 0);
-    free(p);
-}
 
 START_TEST(synthetic_impacts_show_their_rate)
 {
@@ -46,7 +29,7 @@ START_TEST(synthetic_impacts_show_their_rate)
             double t = (i - t0) / RATE;
             x[i] += (float)(exp(-t / 0.002) * sin(2 * 3.14159265358979 * 3000 * t));
         }
-    mean_envelope(env, x, n, 0, 0);
+    gtt_mean_envelope(env, x, n, RATE, 0, 0);
     gt_error err = {0};
     ck_assert_int_eq(gt_power_spectrum_mean(psd, x, 1, SEG, &err), GT_OK);
     const double hz = RATE / SEG;
@@ -57,7 +40,7 @@ START_TEST(synthetic_impacts_show_their_rate)
     ck_assert_msg(fabs(pp[0] * hz - 3000.0) < 300.0, "power peak at %.1f Hz, not near 3 kHz",
                   pp[0] * hz);
     /* Band-passing around the resonance keeps the 37 Hz line. */
-    mean_envelope(env, x, n, 2000, 4000);
+    gtt_mean_envelope(env, x, n, RATE, 2000, 4000);
     gt_spectrum_peaks(env, SEG / 2 + 1, 1, pe);
     ck_assert_msg(fabs(pe[0] * hz - 37.0) <= hz, "band-passed envelope peak at %.2f Hz",
                   pe[0] * hz);
@@ -67,31 +50,6 @@ START_TEST(synthetic_impacts_show_their_rate)
     free(psd);
 }
 END_TEST
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* How far the strongest of the first three harmonics of f (+-1 bin) stands
- * above the median of the envelope spectrum between 10 and 500 Hz. */
-static double prominence(const float *acc, double f)
-{
-    const double hz = RATE / SEG;
-    int k0 = (int)(10 / hz), k1 = (int)(500 / hz);
-    float *tmp = gtt_falloc((size_t)(k1 - k0));
-    memcpy(tmp, acc + k0, sizeof(float) * (size_t)(k1 - k0));
-    qsort(tmp, (size_t)(k1 - k0), sizeof *tmp, cmp_float);
-    double med = tmp[(k1 - k0) / 2], best = 0;
-    free(tmp);
-    for (int h = 1; h <= 3; h++) {
-        int c = (int)lround(h * f / hz);
-        for (int d = -1; d <= 1; d++)
-            best = fmax(best, acc[c + d] / med);
-    }
-    return best;
-}
 
 typedef enum { INNER, OUTER } race;
 
@@ -115,8 +73,9 @@ static void check_cwru(const char *file, race which)
     ck_assert_int_eq(gt_bearing_preset("6205-2RS", &b, &err), GT_OK);
     ck_assert_int_eq(gt_bearing_frequencies(&b, rpm[0] / 60.0, &f, &err), GT_OK);
     float *acc = gtt_falloc(SEG / 2 + 1);
-    mean_envelope(acc, x, n, 0, 0);
-    double pi = prominence(acc, f.bpfi), po = prominence(acc, f.bpfo), pb = prominence(acc, f.bsf);
+    gtt_mean_envelope(acc, x, n, RATE, 0, 0);
+    double pi = gtt_prominence(acc, RATE, f.bpfi), po = gtt_prominence(acc, RATE, f.bpfo),
+           pb = gtt_prominence(acc, RATE, f.bsf);
     double mine = which == INNER ? pi : po, other = which == INNER ? po : pi;
     ck_assert_msg(mine > 50 && mine > other && mine > pb,
                   "%s (%s): %s family %.1f x the median, others BPF%c %.1f, BSF %.1f", file, var,

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "gantry/signal.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,4 +204,43 @@ int gtt_dataset_path(char *buf, size_t cap, const char *relpath)
         ck_abort_msg("dataset file %s is missing (CI=true; set GANTRY_DATASETS)", buf);
     fprintf(stderr, "SKIP: dataset file %s not found (set GANTRY_DATASETS)\n", buf);
     return -1;
+}
+
+void gtt_mean_envelope(float *acc, const float *x, size_t n, double rate, double lo, double hi)
+{
+    float *p = gtt_falloc(GTT_ENV_SEG / 2 + 1);
+    gtt_fill_const(acc, GTT_ENV_SEG / 2 + 1, 0.0f);
+    gt_error err = {0};
+    int segs = 0;
+    for (size_t s = 0; s + GTT_ENV_SEG <= n; s += GTT_ENV_SEG / 2, segs++) {
+        ck_assert_msg(gt_envelope_spectrum(p, x + s, GTT_ENV_SEG, rate, lo, hi, &err) == GT_OK,
+                      "%s", err.msg);
+        for (int k = 0; k <= GTT_ENV_SEG / 2; k++)
+            acc[k] += p[k];
+    }
+    ck_assert_int_gt(segs, 0);
+    free(p);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+double gtt_prominence(const float *acc, double rate, double f)
+{
+    const double hz = rate / GTT_ENV_SEG;
+    int k0 = (int)(10 / hz), k1 = (int)(500 / hz);
+    float *tmp = gtt_falloc((size_t)(k1 - k0));
+    memcpy(tmp, acc + k0, sizeof(float) * (size_t)(k1 - k0));
+    qsort(tmp, (size_t)(k1 - k0), sizeof *tmp, cmp_float);
+    double med = tmp[(k1 - k0) / 2], best = 0;
+    free(tmp);
+    for (int h = 1; h <= 3; h++) {
+        int c = (int)lround(h * f / hz);
+        for (int d = -1; d <= 1; d++)
+            best = fmax(best, acc[c + d] / med);
+    }
+    return best;
 }

@@ -113,6 +113,16 @@ double gtt_fd_check(double (*loss)(void *ctx), void *ctx, float *x,
                       (what), gtt_w_, (double)(grad)[gtt_w_], gtt_fd_);         \
     } while (0)
 
+/* ------------------------------------------------------------- spectra */
+/* Segment length of gtt_mean_envelope. */
+#define GTT_ENV_SEG 8192
+/* Mean envelope spectrum (GTT_ENV_SEG / 2 + 1 bins) over half-overlapping
+ * segments of x (n samples at rate Hz), band-passed to [lo, hi] (0, 0: all). */
+void gtt_mean_envelope(float *acc, const float *x, size_t n, double rate, double lo, double hi);
+/* How far the strongest of the first three harmonics of f (+-1 bin) stands
+ * above the median of the envelope spectrum between 10 and 500 Hz. */
+double gtt_prominence(const float *acc, double rate, double f);
+
 /* ------------------------------------------------------------ datasets */
 /*
  * Path of a file under the shared datasets (GANTRY_DATASETS, default

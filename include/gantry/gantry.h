@@ -37,6 +37,7 @@
 #include "gantry/preset.h"
 #include "gantry/rng.h"
 #include "gantry/signal.h"
+#include "gantry/sim.h"
 #include "gantry/version.h"
 
 #endif
