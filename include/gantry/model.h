@@ -112,8 +112,9 @@ int gt_model_parse(gt_model **out, const char *spec, gt_error *err);
  * model).  Returns the length it needs (excluding NUL), writes at most cap. */
 size_t gt_model_spec(const gt_model *m, char *buf, size_t cap);
 /* Allocate parameters, gradients, optimiser moments, buffers and
- * activations for batches of up to max_batch samples.  Parameters start at
- * zero; call gt_model_init.  Layers cannot be added afterwards. */
+ * activations for batches of up to max_batch samples.  Parameters start as
+ * gt_model_init(m, GT_INIT_DCGAN, 0) sets them; call gt_model_init for
+ * another scheme or seed.  Layers cannot be added afterwards. */
 int gt_model_finalize(gt_model *m, int max_batch, gt_error *err);
 void gt_model_free(gt_model *m);
 
