@@ -597,13 +597,14 @@ out:
 
 /* -------------------------------------------------------------- datasets */
 
-int gt_h5_write_floats(gt_h5 *f, const char *path, const float *x, int ndim,
-                       const size_t *dims, gt_error *err)
+/* A dataset of ndim dims stored as ftype, written from memory of mtype. */
+static int write_array(gt_h5 *f, const char *path, hid_t ftype, hid_t mtype, const void *x,
+                       int ndim, const size_t *dims, gt_error *err)
 {
     quiet();
     if (!f || !path || !*shown(path) || (!x && ndim > 0) || ndim < 1 ||
         ndim > GT_H5_MAX_DIMS || !dims)
-        return gt_error_set(err, GT_EINVAL, "gt_h5_write_floats: invalid arguments");
+        return gt_error_set(err, GT_EINVAL, "gt_h5 write /%s: invalid arguments", path ? shown(path) : "?");
     if (!f->tmp)
         return gt_error_set(err, GT_EINVAL, "%s: opened for reading, cannot write /%s",
                             f->path, shown(path));
@@ -617,10 +618,10 @@ int gt_h5_write_floats(gt_h5 *f, const char *path, const float *x, int ndim,
     if ((space = H5Screate_simple(ndim, hd, NULL)) < 0 ||
         (lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 ||
         H5Pset_create_intermediate_group(lcpl, 1) < 0 ||
-        (dset = H5Dcreate2(f->file, shown(path), H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT,
+        (dset = H5Dcreate2(f->file, shown(path), ftype, space, lcpl, H5P_DEFAULT,
                            H5P_DEFAULT)) < 0 ||
         (H5Sget_simple_extent_npoints(space) > 0 &&
-         H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0))
+         H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0))
         rc = gt_error_set(err, GT_EIO, "%s: cannot write dataset /%s", f->path, shown(path));
     if (dset >= 0)
         H5Dclose(dset);
@@ -631,17 +632,18 @@ int gt_h5_write_floats(gt_h5 *f, const char *path, const float *x, int ndim,
     return rc;
 }
 
-int gt_h5_read_floats(gt_h5 *f, const char *path, float **x, size_t *n, int *ndim,
-                      size_t *dims, gt_error *err)
+/* Read a whole numeric dataset converted to mtype (elements of esize bytes). */
+static int read_array(gt_h5 *f, const char *path, hid_t mtype, size_t esize, void **x,
+                      size_t *n, int *ndim, size_t *dims, gt_error *err)
 {
     quiet();
     *x = NULL;
     *n = 0;
     if (!f || !path || !*shown(path))
-        return gt_error_set(err, GT_EINVAL, "gt_h5_read_floats: invalid arguments");
+        return gt_error_set(err, GT_EINVAL, "gt_h5 read: invalid arguments");
     hid_t dset = -1, space = -1, type = -1;
     hsize_t hd[GT_H5_MAX_DIMS];
-    float *buf = NULL;
+    void *buf = NULL;
     int rc = GT_OK, nd = 0;
     size_t count = 1;
     if (!gt_h5_exists(f, path)) {
@@ -670,19 +672,19 @@ int gt_h5_read_floats(gt_h5 *f, const char *path, float **x, size_t *n, int *ndi
         goto out;
     }
     for (int i = 0; i < nd; i++) {
-        if (hd[i] > SIZE_MAX / sizeof(float) ||
-            (hd[i] && count > SIZE_MAX / sizeof(float) / hd[i])) {
+        if (hd[i] > SIZE_MAX / esize ||
+            (hd[i] && count > SIZE_MAX / esize / hd[i])) {
             rc = gt_error_set(err, GT_EFORMAT, "%s: /%s is too large", f->path, shown(path));
             goto out;
         }
         count *= (size_t)hd[i];
     }
-    if (!(buf = malloc(count ? count * sizeof(float) : 1))) {
+    if (!(buf = malloc(count ? count * esize : 1))) {
         rc = gt_error_set(err, GT_ENOMEM, "%s: out of memory reading /%s (%zu values)",
                           f->path, shown(path), count);
         goto out;
     }
-    if (count && H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    if (count && H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         rc = gt_error_set(err, GT_EFORMAT, "%s: cannot read dataset /%s (damaged file?)",
                           f->path, shown(path));
         goto out;
@@ -703,4 +705,97 @@ out:
     if (dset >= 0)
         H5Oclose(dset);
     return rc;
+}
+
+int gt_h5_write_floats(gt_h5 *f, const char *path, const float *x, int ndim,
+                       const size_t *dims, gt_error *err)
+{
+    return write_array(f, path, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, x, ndim, dims, err);
+}
+
+int gt_h5_read_floats(gt_h5 *f, const char *path, float **x, size_t *n, int *ndim,
+                      size_t *dims, gt_error *err)
+{
+    return read_array(f, path, H5T_NATIVE_FLOAT, sizeof(float), (void **)x, n, ndim, dims,
+                      err);
+}
+
+int gt_h5_write_u8(gt_h5 *f, const char *path, const uint8_t *x, int ndim, const size_t *dims,
+                   gt_error *err)
+{
+    return write_array(f, path, H5T_STD_U8LE, H5T_NATIVE_UINT8, x, ndim, dims, err);
+}
+
+int gt_h5_read_u8(gt_h5 *f, const char *path, uint8_t **x, size_t *n, int *ndim, size_t *dims,
+                  gt_error *err)
+{
+    return read_array(f, path, H5T_NATIVE_UINT8, 1, (void **)x, n, ndim, dims, err);
+}
+
+int gt_h5_write_i64(gt_h5 *f, const char *path, const int64_t *x, int ndim,
+                    const size_t *dims, gt_error *err)
+{
+    return write_array(f, path, H5T_STD_I64LE, H5T_NATIVE_INT64, x, ndim, dims, err);
+}
+
+int gt_h5_read_i64(gt_h5 *f, const char *path, int64_t **x, size_t *n, int *ndim,
+                   size_t *dims, gt_error *err)
+{
+    return read_array(f, path, H5T_NATIVE_INT64, sizeof(int64_t), (void **)x, n, ndim, dims,
+                      err);
+}
+
+static herr_t list_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g;
+    (void)info;
+    struct {
+        char **v;
+        int n, cap;
+    } *l = data;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 16;
+        char **v = realloc(l->v, sizeof(char *) * (size_t)cap);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = dup_str(name)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+int gt_h5_list(gt_h5 *f, const char *group, char ***names, int *count, gt_error *err)
+{
+    quiet();
+    *names = NULL;
+    *count = 0;
+    if (!f || !group)
+        return gt_error_set(err, GT_EINVAL, "gt_h5_list: invalid arguments");
+    struct {
+        char **v;
+        int n, cap;
+    } l = {0};
+    hid_t g = open_object(f, group, 0);
+    if (g < 0)
+        return gt_error_set(err, GT_EFORMAT, "%s: no group /%s", f->path, shown(group));
+    hsize_t idx = 0;
+    herr_t st = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, list_cb, &l);
+    H5Oclose(g);
+    if (st < 0) {
+        gt_h5_names_free(l.v, l.n);
+        return gt_error_set(err, GT_ENOMEM, "%s: cannot list /%s", f->path, shown(group));
+    }
+    *names = l.v;
+    *count = l.n;
+    return GT_OK;
+}
+
+void gt_h5_names_free(char **names, int count)
+{
+    for (int i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
 }

@@ -12,105 +12,58 @@
 #include "gantry/gantry.h"
 #include "testutil.h"
 
-static const char *tool(void)
-{
-    const char *t = getenv("GANTRY_TOOL");
-    return t && *t ? t : "build/gantry";
-}
-
-/* Run `gantry ARGS`, capturing stdout+stderr into out; returns the exit code. */
-static int run(char *out, size_t cap, const char *args)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool(), args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t len = fread(out, 1, cap - 1, p);
-    out[len] = 0;
-    int st = pclose(p);
-    ck_assert_msg(WIFEXITED(st), "%s did not exit normally", cmd);
-    return WEXITSTATUS(st);
-}
-
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/gantry-tool-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    ck_assert_ptr_nonnull(d);
-    return strdup(d);
-}
-
-static void remove_dir(const char *dir)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static int count_tmp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strstr(e->d_name, ".tmp-") != NULL;
-    closedir(d);
-    return n;
-}
-
 START_TEST(version_and_usage)
 {
     char out[4096];
-    ck_assert_int_eq(run(out, sizeof out, "version"), 0);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "version"), 0);
     ck_assert_msg(strstr(out, GT_VERSION_STRING) != NULL, "version output: %s", out);
-    ck_assert_int_eq(run(out, sizeof out, "frobnicate"), 2);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "frobnicate"), 2);
     ck_assert_msg(strstr(out, "unknown command 'frobnicate'") != NULL, "%s", out);
-    ck_assert_int_eq(run(out, sizeof out, "toy --help"), 0);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "toy --help"), 0);
     ck_assert_msg(strstr(out, "usage: gantry toy") != NULL, "%s", out);
-    ck_assert_int_eq(run(out, sizeof out, "toy --window 100"), 2);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "toy --window 100"), 2);
     ck_assert_msg(strstr(out, "power of two") != NULL, "%s", out);
     /* CWRU's drive-end bearing at 1797 rpm: BPFI = 5.4152 x 29.95 Hz. */
-    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6205-2RS --rpm 1797"), 0);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "bearing --preset 6205-2RS --rpm 1797"), 0);
     ck_assert_msg(strstr(out, "BPFI") && strstr(out, "162.19"), "%s", out);
-    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6206 --rpm 1797"), 2);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "bearing --preset 6206 --rpm 1797"), 2);
     ck_assert_msg(strstr(out, "known: 6205-2RS"), "%s", out);
-    ck_assert_int_eq(run(out, sizeof out, "bearing --preset 6205-2RS"), 2);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "bearing --preset 6205-2RS"), 2);
     ck_assert_msg(strstr(out, "--rpm"), "%s", out);
 }
 END_TEST
 
 START_TEST(model_command_names_the_bad_line)
 {
-    char *dir = make_tmpdir(), path[1024], args[1200], out[8192];
+    char *dir = gtt_tmpdir(), path[1024], args[1200], out[8192];
     snprintf(path, sizeof path, "%s/d.txt", dir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fputs("input 1x64\nconv 8 k4 s2 p1\nlrelu 0.2\nconv 8 k4 q9\n", f);
     fclose(f);
     snprintf(args, sizeof args, "model %s", path);
-    ck_assert_int_eq(run(out, sizeof out, args), 1);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, args), 1);
     ck_assert_msg(strstr(out, "line 4") && strstr(out, "q9") && strstr(out, path),
                   "message does not name file, line and word: %s", out);
     /* A preset's table: the 1024 window's D ends in one logit. */
-    ck_assert_int_eq(run(out, sizeof out, "model --window 1024 --part d"), 0);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, "model --window 1024 --part d"), 0);
     ck_assert_msg(strstr(out, "output 1") != NULL, "%s", out);
-    remove_dir(dir);
+    gtt_rmdir(dir);
     free(dir);
 }
 END_TEST
 
 START_TEST(toy_writes_whole_files_and_never_overwrites)
 {
-    char *dir = make_tmpdir(), args[1200], out[8192], path[1100];
+    char *dir = gtt_tmpdir(), args[1200], out[8192], path[1100];
     snprintf(args, sizeof args, "toy -o %s/run --steps 3 --window 16 --batch 4 --threads 1 --quiet",
              dir);
-    int rc = run(out, sizeof out, args);
+    int rc = gtt_tool_run(out, sizeof out, args);
     /* 3 steps learn nothing: exit 3 says so, but the files are written. */
     ck_assert_msg(rc == 3, "exit %d: %s", rc, out);
     ck_assert_msg(strstr(out, "NOT learned") != NULL, "%s", out);
     snprintf(path, sizeof path, "%s/run", dir);
-    ck_assert_int_eq(count_tmp_files(path), 0);
+    ck_assert_int_eq(gtt_count_tmp_files(path), 0);
 
     /* The model file holds both networks and the history. */
     snprintf(path, sizeof path, "%s/run/model.h5", dir);
@@ -132,7 +85,7 @@ START_TEST(toy_writes_whole_files_and_never_overwrites)
     /* gantry model shows what the file holds. */
     char margs[1200];
     snprintf(margs, sizeof margs, "model %s", path);
-    ck_assert_int_eq(run(out, sizeof out, margs), 0);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, margs), 0);
     ck_assert_msg(strstr(out, "gantry-model 1.0") && strstr(out, "generator: input 32") &&
                       strstr(out, "discriminator: input 1x16"),
                   "%s", out);
@@ -140,36 +93,36 @@ START_TEST(toy_writes_whole_files_and_never_overwrites)
     /* A second run into the same place refuses and changes nothing. */
     struct stat before, after;
     ck_assert_int_eq(stat(path, &before), 0);
-    ck_assert_int_eq(run(out, sizeof out, args), 1);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, args), 1);
     ck_assert_msg(strstr(out, "exists") && strstr(out, "--force"), "%s", out);
     ck_assert_int_eq(stat(path, &after), 0);
     ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
               before.st_mtim.tv_nsec == after.st_mtim.tv_nsec && before.st_size == after.st_size);
     /* --force replaces it. */
     strncat(args, " --force", sizeof args - strlen(args) - 1);
-    ck_assert_int_eq(run(out, sizeof out, args), 3);
+    ck_assert_int_eq(gtt_tool_run(out, sizeof out, args), 3);
     snprintf(path, sizeof path, "%s/run", dir);
-    ck_assert_int_eq(count_tmp_files(path), 0);
-    remove_dir(dir);
+    ck_assert_int_eq(gtt_count_tmp_files(path), 0);
+    gtt_rmdir(dir);
     free(dir);
 }
 END_TEST
 
 START_TEST(toy_is_deterministic)
 {
-    char *dir = make_tmpdir(), args[1200], out[8192], a[1100], b[1100];
+    char *dir = gtt_tmpdir(), args[1200], out[8192], a[1100], b[1100];
     for (int i = 0; i < 2; i++) {
         snprintf(args, sizeof args,
                  "toy -o %s/r%d --steps 5 --window 16 --batch 4 --threads 1 --seed 7 --quiet", dir,
                  i);
-        ck_assert_int_eq(run(out, sizeof out, args), 3);
+        ck_assert_int_eq(gtt_tool_run(out, sizeof out, args), 3);
     }
     snprintf(a, sizeof a, "%s/r0/spectrum.csv", dir);
     snprintf(b, sizeof b, "%s/r1/spectrum.csv", dir);
     char cmd[2400];
     snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
     ck_assert_msg(system(cmd) == 0, "same seed and threads gave different spectra");
-    remove_dir(dir);
+    gtt_rmdir(dir);
     free(dir);
 }
 END_TEST

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/wait.h>
 
 int gtt_quick(void)
 {
@@ -243,4 +245,66 @@ double gtt_prominence(const float *acc, double rate, double f)
             best = fmax(best, acc[c + d] / med);
     }
     return best;
+}
+
+/* ------------------------------------------------------- the gantry tool */
+
+const char *gtt_tool(void)
+{
+    const char *t = getenv("GANTRY_TOOL");
+    return t && *t ? t : "build/gantry";
+}
+
+int gtt_tool_run(char *out, size_t cap, const char *args)
+{
+    size_t need = strlen(gtt_tool()) + strlen(args) + 16;
+    char *cmd = malloc(need);
+    ck_assert_ptr_nonnull(cmd);
+    snprintf(cmd, need, "%s %s 2>&1", gtt_tool(), args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t len = fread(out, 1, cap - 1, p);
+    out[len] = 0;
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) /* drain what did not fit */
+        ;
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st), "%s did not exit normally", cmd);
+    free(cmd);
+    return WEXITSTATUS(st);
+}
+
+char *gtt_tmpdir(void)
+{
+    char tmpl[] = "/tmp/gantry-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return strdup(d);
+}
+
+void gtt_rmdir(const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+int gtt_count_tmp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return n;
+}
+
+void gtt_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
 }

@@ -131,4 +131,19 @@ double gtt_prominence(const float *acc, double rate, double f);
  */
 int gtt_dataset_path(char *buf, size_t cap, const char *relpath);
 
+/* ------------------------------------------------------- the gantry tool */
+/* The gantry binary under test: GANTRY_TOOL (the Makefile sets it), default
+ * build/gantry. */
+const char *gtt_tool(void);
+/* Run `gantry ARGS` (a shell command line: quote what needs it), capturing
+ * stdout and stderr into out (NUL-terminated); returns the exit status. */
+int gtt_tool_run(char *out, size_t cap, const char *args);
+/* A fresh directory under /tmp (malloc'd path) and its removal. */
+char *gtt_tmpdir(void);
+void gtt_rmdir(const char *dir);
+/* Files in dir whose name contains ".tmp-" (left-over temporary outputs). */
+int gtt_count_tmp_files(const char *dir);
+/* Write text to a file (fails the test if it cannot). */
+void gtt_write_file(const char *path, const char *text);
+
 #endif

@@ -43,6 +43,7 @@
 #define GANTRY_H5_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gantry/common.h"
 #include "gantry/model.h"
@@ -105,6 +106,21 @@ int gt_h5_write_floats(gt_h5 *f, const char *path, const float *x, int ndim,
  * describe its shape.  Integer and double datasets are converted. */
 int gt_h5_read_floats(gt_h5 *f, const char *path, float **x, size_t *n,
                       int *ndim, size_t *dims, gt_error *err);
+
+/* The same for uint8 and int64 datasets (read converts any integer type). */
+int gt_h5_write_u8(gt_h5 *f, const char *path, const uint8_t *x, int ndim, const size_t *dims,
+                   gt_error *err);
+int gt_h5_read_u8(gt_h5 *f, const char *path, uint8_t **x, size_t *n, int *ndim, size_t *dims,
+                  gt_error *err);
+int gt_h5_write_i64(gt_h5 *f, const char *path, const int64_t *x, int ndim,
+                    const size_t *dims, gt_error *err);
+int gt_h5_read_i64(gt_h5 *f, const char *path, int64_t **x, size_t *n, int *ndim,
+                   size_t *dims, gt_error *err);
+
+/* The names of the links in a group, in name order; free with
+ * gt_h5_names_free. */
+int gt_h5_list(gt_h5 *f, const char *group, char ***names, int *count, gt_error *err);
+void gt_h5_names_free(char **names, int count);
 
 /* Store finalized model m in group `group` (created; it must not exist);
  * with_optim keeps the optimiser state.  Refuses a model holding NaN or
