@@ -4,7 +4,9 @@
 #   make check      install missing Debian packages, build, run every test
 #                   suite, then run it again built with ASan + UBSan
 #   make demo       install, build and run the end-to-end demo
-#   make bench      side-by-side benchmarks against PyTorch (see bench/)
+#   make bench      side-by-side benchmarks against PyTorch, numpy/scipy and
+#                   pandas (bench-train, bench-features, bench-ingest; see bench/)
+#   make fuzz       fuzz the CSV reader for FUZZ_SECONDS (default 60)
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #   make deps       install the Debian packages Gantry needs (root), or print
 #                   the apt-get command
@@ -17,8 +19,11 @@ CC ?= cc
 BUILD ?= build
 DEB_PACKAGES := build-essential pkg-config libfftw3-dev libhdf5-dev \
                 libopenblas-dev libopenblas-openmp-dev check libmatio-dev
+# The CSV reader's fuzz target (libFuzzer), `make fuzz`.
+DEB_FUZZ := clang libclang-rt-dev
+FUZZ_SECONDS ?= 60
 # Used by tests/reference/ and bench/ only, never by the product.
-DEB_REFERENCE := python3 python3-torch python3-numpy
+DEB_REFERENCE := python3 python3-torch python3-numpy python3-scipy python3-pandas python3-h5py
 
 PKGS := hdf5 fftw3f matio
 # OpenBLAS's OpenMP build, so that its threads and gantry's OpenMP loops are
@@ -60,7 +65,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all lib tool deps check check-build test test-asan demo bench \
+.PHONY: all lib tool deps check check-build test test-asan demo bench bench-train \
+        bench-features bench-ingest fuzz \
         install uninstall clean fixtures
 
 all: lib tool
@@ -136,13 +142,29 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh datasets/demo.sh $(BUILD)/gantry
 
-bench: deps deps-reference
+bench: bench-train bench-features bench-ingest
+
+bench-train: deps deps-reference
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_train
 	@sh bench/run.sh $(BUILD)
+
+bench-features: deps deps-reference
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_features
+	@sh bench/features.sh $(BUILD)
+
+bench-ingest: deps deps-reference
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_csv
+	@sh bench/ingest.sh $(BUILD)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libgantry.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libgantry.a $(LIBS_ALL)
+
+# Fuzz the CSV reader for FUZZ_SECONDS (clang, libFuzzer, ASan + UBSan);
+# a crash leaves its input in build/fuzz/ and fails.
+fuzz:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_FUZZ)"
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Regenerate tests/fixtures/ with PyTorch (needs `make deps-reference`).
 fixtures: deps-reference

@@ -19,7 +19,11 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"bearing", cmd_bearing, "bearing defect frequencies (BPFO, BPFI, BSF, FTF) from geometry"},
+    {"featurize", cmd_featurize, "windows and FFTW features (spectra, envelope, STFT...) of a store"},
+    {"ingest", cmd_ingest, "historian CSV, .mat and raw recordings into an HDF5 store"},
+    {"inspect", cmd_inspect, "what a store holds: channels, rates, spans, gaps, quality, labels"},
     {"model", cmd_model, "show a model spec or preset: layers, shapes, parameters, FLOPs"},
+    {"simulate", cmd_simulate, "write a store of simulated bearing vibration, per fault class"},
     {"toy", cmd_toy, "train the 1D GAN on a two-tone signal and check what it learned"},
     {"version", cmd_version, "print the version"},
 };

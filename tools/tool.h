@@ -12,6 +12,10 @@ int cmd_version(int argc, char **argv);
 int cmd_bearing(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_toy(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_featurize(int argc, char **argv);
 
 /* The program name for messages ("gantry SUBCOMMAND"). */
 extern const char *tool_name;

@@ -27,17 +27,23 @@
 
 #include "gantry/bearing.h"
 #include "gantry/common.h"
+#include "gantry/csv.h"
+#include "gantry/features.h"
 #include "gantry/gan.h"
 #include "gantry/h5.h"
 #include "gantry/kernels.h"
+#include "gantry/labels.h"
 #include "gantry/loss.h"
 #include "gantry/mat.h"
 #include "gantry/model.h"
 #include "gantry/optim.h"
 #include "gantry/preset.h"
+#include "gantry/resample_rate.h"
 #include "gantry/rng.h"
 #include "gantry/signal.h"
 #include "gantry/sim.h"
+#include "gantry/store.h"
+#include "gantry/timefmt.h"
 #include "gantry/version.h"
 
 #endif
