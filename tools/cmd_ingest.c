@@ -155,7 +155,7 @@ static void recording_name(const ingest *g, int i, char *buf, size_t cap)
         else
             dir[0] = 0;
         char *d = strrchr(dir, '/');
-        snprintf(buf, cap, "%s_%s", d ? d + 1 : dir[0] ? dir : "_", mine);
+        snprintf(buf, cap, "%.200s_%.250s", d ? d + 1 : dir[0] ? dir : "_", mine);
     } else {
         snprintf(buf, cap, "%s", mine);
     }
