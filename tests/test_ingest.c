@@ -150,6 +150,33 @@ START_TEST(wide_files_labels_and_raw_samples)
 }
 END_TEST
 
+/* Several exports of one historian become one recording in time order;
+ * the overlap is dropped and reported. */
+START_TEST(merged_exports_append_in_time_order)
+{
+    char *d = gtt_tmpdir(), a[512], b[512], h5[512], args[2048];
+    snprintf(a, sizeof a, "%s/jan.csv", d);
+    snprintf(b, sizeof b, "%s/feb.csv", d);
+    snprintf(h5, sizeof h5, "%s/s.h5", d);
+    gtt_write_file(a, "time,P,T\n2024-01-31 23:59:58,1,10\n2024-01-31 23:59:59,2,11\n");
+    gtt_write_file(b, "time,P,T\n2024-01-31 23:59:59,99,99\n2024-02-01 00:00:00,3,12\n"
+                      "2024-02-01 00:00:01,4,13\n");
+    snprintf(args, sizeof args, "ingest %s %s --merge --name plant -o %s", b, a, h5);
+    ck_assert_msg(gtt_tool_run(out, sizeof out, args) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "overlaps") && strstr(out, "dropped 1 rows") &&
+                  strstr(out, "2024-01-31T23:59:59Z"), "%s", out);
+    gt_recording *r = read_one(h5, "plant");
+    ck_assert_uint_eq(r->n, 4);
+    ck_assert(r->rate_hz == 1.0 && r->t0_ns == iso("2024-01-31 23:59:58"));
+    int p = channel(r, "P");
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(r->values[(size_t)p * 4 + (size_t)i], (float)(i + 1));
+    gt_recording_free(r);
+    gtt_rmdir(d);
+    free(d);
+}
+END_TEST
+
 /* Each bad file: a non-zero exit, a message naming the file (and line), no
  * store written, the existing one untouched, no temporary file left. */
 START_TEST(bad_input_is_named_and_leaves_nothing)
@@ -408,6 +435,7 @@ GTT_SUITE(gt_test_ingest_suite)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, long_historian_export_round_trips);
     tcase_add_test(tc, wide_files_labels_and_raw_samples);
+    tcase_add_test(tc, merged_exports_append_in_time_order);
     tcase_add_test(tc, bad_input_is_named_and_leaves_nothing);
     tcase_add_test(tc, featurize_windows_normalises_and_refuses_mismatches);
     tcase_add_test(tc, every_shared_table_ingests);

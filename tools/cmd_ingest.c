@@ -470,49 +470,65 @@ static int read_table(ingest *g, const char *path, gt_table **t)
     return 0;
 }
 
+typedef struct part {
+    gt_table *t;
+    const char *path;
+} part;
+
+static int cmp_part(const void *a, const void *b)
+{
+    const gt_table *x = ((const part *)a)->t, *y = ((const part *)b)->t;
+    int64_t tx = x->time_ns && x->nrows ? x->time_ns[0] : 0;
+    int64_t ty = y->time_ns && y->nrows ? y->time_ns[0] : 0;
+    return (tx > ty) - (tx < ty);
+}
+
+/* --merge: every CSV input is a piece of one historian export; they are
+ * appended in the order of their first timestamps, overlaps dropped. */
 static int ingest_csv_merged(ingest *g)
 {
-    gt_table *acc = NULL;
-    const char *first = NULL;
-    for (int i = 0; i < g->ninputs; i++) {
-        const char *p = g->inputs[i];
-        if (ext_is(p, "mat,f32,f64,raw,bin"))
+    part *parts = calloc((size_t)g->ninputs, sizeof *parts);
+    int np = 0, rc = 0;
+    if (!parts)
+        return tool_fail("out of memory");
+    for (int i = 0; i < g->ninputs && !rc; i++) {
+        if (ext_is(g->inputs[i], "mat,f32,f64,raw,bin"))
             continue;
-        gt_table *t;
-        if (read_table(g, p, &t))
-            return gt_table_free(acc), 1;
-        if (!acc) {
-            acc = t;
-            first = p;
-            continue;
-        }
+        if (!(rc = read_table(g, g->inputs[i], &parts[np].t)))
+            parts[np++].path = g->inputs[i];
+    }
+    for (int i = 0; i < np && !rc; i++)
+        if (!parts[i].t->time_ns && np > 1)
+            rc = tool_fail("%s: --merge needs a time column to put the files in order",
+                           parts[i].path);
+    if (!rc && np > 1)
+        qsort(parts, (size_t)np, sizeof *parts, cmp_part);
+    for (int i = 1; i < np && !rc; i++) {
         size_t ov = 0;
         int64_t o0 = 0, o1 = 0;
         gt_error err = {0};
-        int rc = gt_table_append(acc, t, &ov, &o0, &o1, &err);
-        gt_table_free(t);
-        if (rc) {
-            gt_table_free(acc);
-            return tool_fail("%s: %s", p, err.msg);
-        }
-        if (ov) {
+        if (gt_table_append(parts[0].t, parts[i].t, &ov, &o0, &o1, &err)) {
+            rc = tool_fail("%s: %s", parts[i].path, err.msg);
+        } else if (ov) {
             char a[48], b[48];
             gt_time_format_iso(o0, a, sizeof a);
             gt_time_format_iso(o1, b, sizeof b);
             fprintf(stderr, "%s: %s overlaps what came before: dropped %zu rows from %s to %s\n",
-                    tool_name, p, ov, a, b);
+                    tool_name, parts[i].path, ov, a, b);
         }
     }
-    if (!acc)
-        return 0;
-    char nm[512];
-    if (g->name)
-        snprintf(nm, sizeof nm, "%s", g->name);
-    else
-        base_name(first, nm, sizeof nm);
-    gt_store_sanitize_name(nm);
-    int rc = add_table(g, acc, nm, first);
-    gt_table_free(acc);
+    if (!rc && np) {
+        char nm[512];
+        if (g->name)
+            snprintf(nm, sizeof nm, "%s", g->name);
+        else
+            base_name(parts[0].path, nm, sizeof nm);
+        gt_store_sanitize_name(nm);
+        rc = add_table(g, parts[0].t, nm, parts[0].path);
+    }
+    for (int i = 0; i < np; i++)
+        gt_table_free(parts[i].t);
+    free(parts);
     return rc;
 }
 
