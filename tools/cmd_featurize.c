@@ -63,21 +63,6 @@ typedef struct fz {
     const char *channels, *recordings, *stats_from, *bearing;
 } fz;
 
-static int in_list(const char *list, const char *name)
-{
-    if (!list)
-        return 1;
-    size_t k = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *q = strchr(p, ',');
-        size_t n = q ? (size_t)(q - p) : strlen(p);
-        if (n == k && !strncmp(p, name, k))
-            return 1;
-        p += n + (q != NULL);
-    }
-    return 0;
-}
-
 static int list_count(const char *list)
 {
     int n = 1;
@@ -89,15 +74,14 @@ static int list_count(const char *list)
 /* The i-th entry of a comma-separated list, into buf. */
 static void list_item(const char *list, int i, char *buf, size_t cap)
 {
-    const char *p = list;
-    while (i-- > 0 && p)
-        p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
-    if (!p) {
-        buf[0] = 0;
-        return;
-    }
-    const char *q = strchr(p, ',');
-    snprintf(buf, cap, "%.*s", (int)(q ? (size_t)(q - p) : strlen(p)), p);
+    const char *item = "";
+    size_t len = 0;
+    for (int k = 0; k <= i; k++)
+        if (!tool_list_next(&list, &item, &len)) {
+            len = 0;
+            break;
+        }
+    snprintf(buf, cap, "%.*s", (int)len, item);
 }
 
 /* Growing arrays of per-window records. */
@@ -284,7 +268,7 @@ int cmd_featurize(int argc, char **argv)
     int nrec = 0, rc = 0;
     for (int i = 0; i < nrec_all && !rc; i++) {
         const char *name = gt_store_name(st, i);
-        if (!in_list(o.recordings, name))
+        if (!tool_list_has(o.recordings, name))
             continue;
         if (gt_store_read(st, name, &recs[nrec], &err))
             rc = tool_fail_err(&err);

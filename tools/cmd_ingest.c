@@ -113,15 +113,11 @@ static const char *ext_of(const char *path)
 
 static int ext_is(const char *path, const char *list)
 {
-    const char *e = ext_of(path);
-    size_t n = strlen(e);
-    for (const char *p = list; *p;) {
-        const char *q = strchr(p, ',');
-        size_t k = q ? (size_t)(q - p) : strlen(p);
-        if (k == n && !strncasecmp(p, e, n))
+    const char *e = ext_of(path), *item;
+    size_t n = strlen(e), k;
+    while (tool_list_next(&list, &item, &k))
+        if (k == n && !strncasecmp(item, e, n))
             return 1;
-        p += k + (q != NULL);
-    }
     return 0;
 }
 
@@ -171,16 +167,13 @@ static void set_units(const ingest *g, gt_recording *r)
         if (g->units && !strchr(g->units, '=')) {
             u = g->units;
         } else if (g->units) {
-            size_t k = strlen(r->channels[c]);
-            for (const char *p = g->units; *p;) {
-                const char *q = strchr(p, ',');
-                size_t len = q ? (size_t)(q - p) : strlen(p);
-                if (len > k && !strncmp(p, r->channels[c], k) && p[k] == '=') {
-                    snprintf(buf, sizeof buf, "%.*s", (int)(len - k - 1), p + k + 1);
+            const char *p = g->units, *item;
+            size_t len, k = strlen(r->channels[c]);
+            while (tool_list_next(&p, &item, &len))
+                if (len > k && !strncmp(item, r->channels[c], k) && item[k] == '=') {
+                    snprintf(buf, sizeof buf, "%.*s", (int)(len - k - 1), item + k + 1);
                     u = buf;
                 }
-                p += len + (q != NULL);
-            }
         }
         free(r->units[c]);
         r->units[c] = xstrdup(u);
@@ -222,18 +215,18 @@ static int finish(ingest *g, gt_recording *r, const char *path)
         r->cls = xstrdup(g->cls);
     }
     if (g->class_map) {
-        const char *b = strrchr(path, '/');
+        /* items were checked to be PREFIX=CLASS when the option was read */
+        const char *b = strrchr(path, '/'), *p = g->class_map, *item;
+        size_t len;
         b = b ? b + 1 : path;
-        for (const char *p = g->class_map; *p;) {
-            const char *q = strchr(p, ','), *eq = strchr(p, '=');
-            size_t len = q ? (size_t)(q - p) : strlen(p);
-            if (eq && eq < p + len && !strncmp(b, p, (size_t)(eq - p))) {
+        while (tool_list_next(&p, &item, &len)) {
+            const char *eq = memchr(item, '=', len);
+            if (!strncmp(b, item, (size_t)(eq - item))) {
                 free(r->cls);
-                r->cls = malloc(len);
-                snprintf(r->cls, len, "%.*s", (int)(p + len - eq - 1), eq + 1);
+                if (!(r->cls = strndup(eq + 1, (size_t)(item + len - eq - 1))))
+                    return tool_fail("out of memory");
                 break;
             }
-            p += len + (q != NULL);
         }
     }
     if (!isnan(g->rpm))
@@ -812,16 +805,15 @@ int cmd_ingest(int argc, char **argv)
         case O_FORCE: g.force = 1; break;
         case O_NAME: g.name = optarg; break;
         case O_CLASS: g.cls = optarg; break;
-        case O_CLASSMAP:
-            for (const char *p = optarg; *p;) {
-                const char *q = strchr(p, ','), *eq = strchr(p, '=');
-                size_t len = q ? (size_t)(q - p) : strlen(p);
-                if (!eq || eq >= p + len || eq == p || eq + 1 == p + len)
+        case O_CLASSMAP: {
+            const char *p = optarg, *item, *eq;
+            size_t len;
+            while (tool_list_next(&p, &item, &len))
+                if (!(eq = memchr(item, '=', len)) || eq == item || eq + 1 == item + len)
                     return tool_fail("--class-map needs PREFIX=CLASS,..., not '%s'", optarg), 2;
-                p += len + (q != NULL);
-            }
             g.class_map = optarg;
             break;
+        }
         case O_FORMAT: if (parse_layout(optarg, &g.csv.layout)) return 2; break;
         case O_DELIM: if (parse_delim(optarg, &g.csv.delim)) return 2; break;
         case O_DECOMMA: g.csv.decimal_comma = 1; break;

@@ -98,6 +98,29 @@ int tool_float(const char *opt, const char *s, float *out)
     return 0;
 }
 
+int tool_list_next(const char **p, const char **item, size_t *len)
+{
+    if (!*p || !**p)
+        return 0;
+    const char *q = strchr(*p, ',');
+    *item = *p;
+    *len = q ? (size_t)(q - *p) : strlen(*p);
+    *p = q ? q + 1 : *p + *len;
+    return 1;
+}
+
+int tool_list_has(const char *list, const char *name)
+{
+    if (!list)
+        return 1;
+    const char *item;
+    size_t len, k = strlen(name);
+    while (tool_list_next(&list, &item, &len))
+        if (len == k && !strncmp(item, name, k))
+            return 1;
+    return 0;
+}
+
 double tool_now(void)
 {
     struct timespec ts;

@@ -25,6 +25,13 @@ int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same for a library error. */
 int tool_fail_err(const gt_error *err);
 
+/* Comma-separated option lists ("a,b,c"): the next item at *p, as *item and
+ * *len (not NUL-terminated; empty between two commas), with *p moved past
+ * it and its comma.  Returns 0 when the list is used up (p may be NULL). */
+int tool_list_next(const char **p, const char **item, size_t *len);
+/* 1 if name is an item of list (list NULL: everything is). */
+int tool_list_has(const char *list, const char *name);
+
 /* Parse an int / float option value or fail with a message naming it. */
 int tool_int(const char *opt, const char *s, int lo, int hi, int *out);
 int tool_float(const char *opt, const char *s, float *out);
