@@ -238,23 +238,41 @@ void gt_mat_names_free(char **names, int count)
     free(names);
 }
 
+/* Open path and read the variable `name` (or "*SUFFIX"), whose name goes
+ * to vname.  On success the caller frees *var and closes *mat; on failure
+ * both are closed. */
+static int read_named(const char *path, const char *name, mat_t **mat, matvar_t **var,
+                      char *vname, size_t cap, gt_error *err)
+{
+    *var = NULL;
+    int rc = open_mat(path, mat, err);
+    if (rc < 0)
+        return rc;
+    rc = find_var(*mat, path, name, vname, cap, err);
+    if (rc >= 0) {
+        *var = Mat_VarRead(*mat, vname);
+        if (!*var || !(*var)->data)
+            rc = gt_error_set(err, GT_EFORMAT, "%s: variable %s cannot be read (truncated file?)",
+                              path, vname);
+    }
+    if (rc < 0) {
+        if (*var)
+            Mat_VarFree(*var);
+        *var = NULL;
+        Mat_Close(*mat);
+        *mat = NULL;
+    }
+    return rc;
+}
+
 int gt_mat_read_scalar(const char *path, const char *name, double *value, gt_error *err)
 {
     mat_t *mat = NULL;
-    int rc = open_mat(path, &mat, err);
+    matvar_t *var = NULL;
+    char vname[256];
+    int rc = read_named(path, name, &mat, &var, vname, sizeof vname, err);
     if (rc < 0)
         return rc;
-    char vname[256];
-    matvar_t *var = NULL;
-    rc = find_var(mat, path, name, vname, sizeof vname, err);
-    if (rc < 0)
-        goto out;
-    var = Mat_VarRead(mat, vname);
-    if (!var || !var->data) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s: variable %s cannot be read (truncated file?)", path,
-                          vname);
-        goto out;
-    }
     int ns = 0;
     size_t len = var_len(var, &ns);
     if (!is_numeric_class(var->class_type) || var->isComplex || len != 1) {
@@ -293,20 +311,11 @@ int gt_mat_read_vector(const char *path, const char *name, float **x, size_t *n,
     *x = NULL;
     *n = 0;
     mat_t *mat = NULL;
-    int rc = open_mat(path, &mat, err);
-    if (rc < 0)
-        return rc;
     matvar_t *var = NULL;
     char vname[256] = "";
-    rc = find_var(mat, path, name, vname, sizeof vname, err);
+    int rc = read_named(path, name, &mat, &var, vname, sizeof vname, err);
     if (rc < 0)
-        goto out;
-    var = Mat_VarRead(mat, vname);
-    if (!var || !var->data) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s: variable %s cannot be read (truncated file?)", path,
-                          vname);
-        goto out;
-    }
+        return rc;
     int nonsingleton = 0;
     size_t len = var_len(var, &nonsingleton);
     if (var->isComplex || !is_numeric_class(var->class_type) || nonsingleton > 1 || len == 0) {
