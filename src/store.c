@@ -22,13 +22,10 @@ struct gt_store {
     int nadded;
 };
 
+/* strdup, with NULL read as "". */
 static char *dup_str(const char *s)
 {
-    size_t n = strlen(s ? s : "") + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s ? s : "", n);
-    return p;
+    return strdup(s ? s : "");
 }
 
 /* ---------------------------------------------------------- recordings */

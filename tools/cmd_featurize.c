@@ -117,7 +117,7 @@ static int read_norm(const char *path, int nch, char **chan, float *center, floa
         return tool_fail_err(&err);
     float *c = NULL, *s = NULL;
     size_t nc = 0, ns = 0;
-    char *names = NULL, *method = NULL;
+    char *names = NULL;
     int rc = 0;
     if (gt_h5_read_floats(f, "norm/center", &c, &nc, NULL, NULL, &err) ||
         gt_h5_read_floats(f, "norm/scale", &s, &ns, NULL, NULL, &err) ||
@@ -144,7 +144,6 @@ static int read_norm(const char *path, int nch, char **chan, float *center, floa
     free(c);
     free(s);
     free(names);
-    free(method);
     gt_h5_close(f);
     return rc;
 }
