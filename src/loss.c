@@ -1,7 +1,8 @@
 /*
- * Losses for adversarial training and reconstruction.  Each value is worked
- * out in double and summed in order, so the loss and the gradient do not
- * depend on the thread count; batches of scores are too small to split.
+ * Losses for adversarial training, reconstruction and classification.  Each
+ * value is worked out in double and summed in order, so the loss and the
+ * gradient do not depend on the thread count; batches of scores are too
+ * small to split.
  * A NaN input makes the loss NaN (the trainer's NaN check relies on it), so
  * clamps below are written `d < 0 ? 0 : d`, never fmax.
  */
@@ -117,6 +118,41 @@ double gt_loss_l1(float *grad, const float *x, const float *y, size_t n,
         /* sign(d) as torch.sign: 0 where x == y. */
         if (grad)
             grad[i] = d > 0 ? g : (d < 0 ? -g : 0.0f);
+    }
+    return s / (double)n;
+}
+
+double gt_loss_softmax_ce(float *grad, const float *logits, const int *labels, int n, int k,
+                          float scale)
+{
+    if (n <= 0 || k <= 0)
+        return 0.0;
+    const double c = (double)scale / (double)n;
+    double s = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *x = logits + (size_t)i * k;
+        float *g = grad ? grad + (size_t)i * k : NULL;
+        const int y = labels[i];
+        if (y < 0 || y >= k) {
+            s = NAN;
+            if (g)
+                for (int j = 0; j < k; j++)
+                    g[j] = 0.0f;
+            continue;
+        }
+        /* A NaN logit is never taken as the maximum, but exp(NaN) makes the
+         * sum (and so the loss and the row's gradient) NaN. */
+        double m = x[0];
+        for (int j = 1; j < k; j++)
+            if (x[j] > m)
+                m = x[j];
+        double z = 0.0;
+        for (int j = 0; j < k; j++)
+            z += exp((double)x[j] - m);
+        s += m + log(z) - (double)x[y];
+        if (g)
+            for (int j = 0; j < k; j++)
+                g[j] = (float)(c * (exp((double)x[j] - m) / z - (j == y ? 1.0 : 0.0)));
     }
     return s / (double)n;
 }

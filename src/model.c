@@ -589,6 +589,18 @@ static void layer_backward(gt_model *m, gt__layer *L, const float *in, const flo
         gt_convt_backward(din, kdw, db, dout, in, w, m->col, m->col_cap, &L->geom, n);
         break;
     case GT_LAYER_BATCHNORM:
+        if (!m->last_train) {
+            /* Inference normalises with the running statistics: an affine
+             * map per channel, din = gamma * rstd * dout (input only). */
+            if (din)
+                for (int c = 0; c < L->in.c; c++) {
+                    float a = (d->affine ? m->params[L->w_off + c] : 1.0f) * L->aux[L->in.c + c];
+                    size_t M = hw_in * (size_t)n;
+                    for (size_t i = 0; i < M; i++)
+                        din[c * M + i] = a * dout[c * M + i];
+                }
+            break;
+        }
         gt_batchnorm_backward(din, d->affine ? dw : NULL, d->affine ? db : NULL, dout, in,
                               L->aux, L->aux + L->in.c, d->affine ? m->params + L->w_off : NULL,
                               L->in.c, (int)(hw_in * n));
@@ -606,7 +618,8 @@ static void layer_backward(gt_model *m, gt__layer *L, const float *in, const flo
         if (din) gt_sigmoid_backward(din, dout, L->act, count);
         break;
     case GT_LAYER_DROPOUT:
-        if (din) gt_dropout_backward(din, dout, L->aux, count);
+        if (din && !m->last_train) memcpy(din, dout, count * sizeof *din);
+        else if (din) gt_dropout_backward(din, dout, L->aux, count);
         break;
     case GT_LAYER_FLATTEN:
         if (din) gt_unflatten_forward(din, dout, L->in.c, n, (int)hw_in);
@@ -633,7 +646,9 @@ static void layer_backward(gt_model *m, gt__layer *L, const float *in, const flo
 
 static int backward(gt_model *m, const float *dy, float *dx, int params)
 {
-    if (!m->finalized || m->n <= 0 || !m->last_train)
+    /* After an inference forward only dx is defined (no parameter
+     * gradients: batch norm used its running statistics). */
+    if (!m->finalized || m->n <= 0 || (!m->last_train && params))
         return GT_EINVAL;
     int n = m->n;
     gt_shape o = current_shape(m);

@@ -128,6 +128,44 @@ size_t gt_recording_find_time(const gt_recording *r, int64_t t)
     return lo;
 }
 
+int gt_recording_timestamp(const gt_recording *r, size_t i, char *buf, size_t cap)
+{
+    if (r->has_t0 || r->time_ns) {
+        char iso[64];
+        gt_time_format_iso(gt_recording_time(r, i), iso, sizeof iso);
+        return snprintf(buf, cap, "%s", iso);
+    }
+    if (r->rate_hz > 0)
+        return snprintf(buf, cap, "%.9g", (double)i / r->rate_hz);
+    return snprintf(buf, cap, "%zu", i);
+}
+
+int gt_recording_parse_timestamp(const gt_recording *r, const char *s, size_t len, size_t *index)
+{
+    if (r->has_t0 || r->time_ns) {
+        int64_t t;
+        if (gt_time_parse(s, len, GT_TIME_AUTO, &t) < 0)
+            return GT_EFORMAT;
+        *index = gt_recording_find_time(r, t);
+        return GT_OK;
+    }
+    char tmp[64];
+    if (len == 0 || len >= sizeof tmp)
+        return GT_EFORMAT;
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    char *end;
+    double v = strtod(tmp, &end);
+    if (*end || !isfinite(v) || v < 0)
+        return GT_EFORMAT;
+    /* Seconds (rate known) or an index; round to the nearest sample so a
+     * written "%.9g" reads back to its own index. */
+    double idx = r->rate_hz > 0 ? v * r->rate_hz : v;
+    double up = ceil(idx - 1e-6);
+    *index = up >= (double)r->n ? r->n : (size_t)up;
+    return GT_OK;
+}
+
 void gt_store_sanitize_name(char *s)
 {
     for (; *s; s++)

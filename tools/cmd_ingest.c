@@ -57,7 +57,8 @@ static const char help[] =
     "                          failing\n"
     "\n"
     "vibration and raw\n"
-    "  --vars A,B              .mat variables by name or *SUFFIX (default: every\n"
+    "  --vars A,B              .mat variables by name or *SUFFIX (a channel picked\n"
+    "                          by *SUFFIX is named SUFFIX in every file; default: every\n"
     "                          numeric vector of the first one's length)\n"
     "  --rate HZ               sample rate (.mat without a rate variable, raw,\n"
     "                          CSV without a time column)\n"
@@ -574,7 +575,9 @@ static int ingest_mat(ingest *g, const char *path, const char *name)
             rc = tool_fail_err(&err);
             break;
         }
-        found[v] = xstrdup(fn);
+        /* A variable picked by *SUFFIX is named by the suffix, the same in
+         * every file (CWRU's X097_DE_time and X118_DE_time are DE_time). */
+        found[v] = xstrdup(g->vars && vars[v][0] == '*' ? vars[v] + 1 : fn);
         if (len[v] != len[0]) {
             if (g->vars)
                 rc = tool_fail("%s: variable %s has %zu samples, %s has %zu: ingest them "

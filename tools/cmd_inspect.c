@@ -125,21 +125,6 @@ static void fmt_span(char *buf, size_t cap, double s)
         snprintf(buf, cap, "%.3g s", s);
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 32)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void json_num(double v)
 {
     if (isfinite(v))
@@ -156,21 +141,21 @@ static void print_json(const gt_recording *r, const rec_stats *s, int first)
         gt_time_format_iso(gt_recording_time(r, r->n - 1), t1, sizeof t1);
     }
     printf("%s\n  {\"name\": ", first ? "" : ",");
-    json_str(r->name);
+    tool_json_str(r->name);
     printf(", \"class\": ");
-    json_str(r->cls);
+    tool_json_str(r->cls);
     printf(", \"source\": ");
-    json_str(r->source);
+    tool_json_str(r->source);
     printf(", \"samples\": %zu, \"rate_hz\": ", r->n);
     json_num(r->rate_hz);
     printf(", \"regular\": %s, \"start\": ", r->time_ns ? "false" : "true");
     if (*t0)
-        json_str(t0);
+        tool_json_str(t0);
     else
         fputs("null", stdout);
     printf(", \"end\": ");
     if (*t1)
-        json_str(t1);
+        tool_json_str(t1);
     else
         fputs("null", stdout);
     printf(", \"span_s\": ");
@@ -183,9 +168,9 @@ static void print_json(const gt_recording *r, const rec_stats *s, int first)
     for (int c = 0; c < r->nch; c++) {
         const chan_stats *cs = &s->ch[c];
         printf("%s\n    {\"name\": ", c ? "," : "");
-        json_str(r->channels[c]);
+        tool_json_str(r->channels[c]);
         printf(", \"units\": ");
-        json_str(r->units[c] ? r->units[c] : "");
+        tool_json_str(r->units[c] ? r->units[c] : "");
         printf(", \"min\": ");
         json_num(cs->min);
         printf(", \"max\": ");
@@ -202,7 +187,7 @@ static void print_json(const gt_recording *r, const rec_stats *s, int first)
     printf("],\n   \"labels\": [");
     for (int l = 0; l < r->nlabels; l++) {
         printf("%s{\"name\": ", l ? ", " : "");
-        json_str(r->label_names[l]);
+        tool_json_str(r->label_names[l]);
         printf(", \"samples\": %zu, \"intervals\": %zu}", s->lab_samples[l], s->lab_runs[l]);
     }
     printf("]}");
@@ -288,7 +273,7 @@ int cmd_inspect(int argc, char **argv)
     int ncls = 0, shown = 0, rc = 0;
     if (json) {
         printf("{\"store\": ");
-        json_str(path);
+        tool_json_str(path);
         printf(", \"format\": \"%s\", \"recordings\": [", GT_STORE_FORMAT);
     }
     for (int i = 0; i < n && !rc; i++) {
@@ -323,7 +308,7 @@ int cmd_inspect(int argc, char **argv)
             printf("\n ], \"classes\": {");
             for (int k = 0; k < ncls; k++) {
                 printf("%s", k ? ", " : "");
-                json_str(classes[k] && *classes[k] ? classes[k] : "");
+                tool_json_str(classes[k] && *classes[k] ? classes[k] : "");
                 printf(": %zu", class_count[k]);
             }
             printf("}}\n");

@@ -19,12 +19,18 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"bearing", cmd_bearing, "bearing defect frequencies (BPFO, BPFI, BSF, FTF) from geometry"},
+    {"classify", cmd_classify, "train or evaluate a 1D CNN fault classifier on real or synthetic windows"},
+    {"detect", cmd_detect, "fit on a signal itself (or its first rows) and flag its anomalies"},
+    {"eval", cmd_eval, "F1 (overlap-segment, point-wise), FAR, MAR, AUROC, delay against labels"},
     {"featurize", cmd_featurize, "windows and FFTW features (spectra, envelope, STFT...) of a store"},
     {"ingest", cmd_ingest, "historian CSV, .mat and raw recordings into an HDF5 store"},
     {"inspect", cmd_inspect, "what a store holds: channels, rates, spans, gaps, quality, labels"},
     {"model", cmd_model, "show a model spec or preset: layers, shapes, parameters, FLOPs"},
+    {"score", cmd_score, "anomaly scores, flags and events of a store from a trained model"},
     {"simulate", cmd_simulate, "write a store of simulated bearing vibration, per fault class"},
+    {"synth", cmd_synth, "synthetic windows or long sequences per class from a trained model"},
     {"toy", cmd_toy, "train the 1D GAN on a two-tone signal and check what it learned"},
+    {"train", cmd_train, "train the time-series GAN (and its encoder) on a store's windows"},
     {"version", cmd_version, "print the version"},
 };
 
@@ -74,6 +80,25 @@ int tool_fail(const char *fmt, ...)
 int tool_fail_err(const gt_error *err)
 {
     return tool_fail("%s", err->msg[0] ? err->msg : gt_strerror(err->code));
+}
+
+void tool_json_str(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 32)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
 }
 
 int tool_int(const char *opt, const char *s, int lo, int hi, int *out)
@@ -175,6 +200,15 @@ void progress_end(tool_progress *p)
 {
     if (p->enabled && p->tty)
         fputc('\n', stderr);
+}
+
+void out_abort(tool_out *o)
+{
+    if (!o->f)
+        return;
+    fclose(o->f);
+    o->f = NULL;
+    unlink(o->tmp);
 }
 
 int path_exists(const char *path)

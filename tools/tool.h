@@ -16,6 +16,12 @@ int cmd_simulate(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_featurize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* The program name for messages ("gantry SUBCOMMAND"). */
 extern const char *tool_name;
@@ -31,6 +37,10 @@ int tool_fail_err(const gt_error *err);
 int tool_list_next(const char **p, const char **item, size_t *len);
 /* 1 if name is an item of list (list NULL: everything is). */
 int tool_list_has(const char *list, const char *name);
+
+/* A JSON string literal of s on stdout (quotes, backslashes and control
+ * characters escaped); null for NULL. */
+void tool_json_str(const char *s);
 
 /* Parse an int / float option value or fail with a message naming it. */
 int tool_int(const char *opt, const char *s, int lo, int hi, int *out);
@@ -59,6 +69,8 @@ typedef struct tool_out {
 /* Refuses an existing path unless force. Returns 0 or 1 (after a message). */
 int out_open(tool_out *o, const char *path, int force);
 int out_commit(tool_out *o);
+/* Close and remove the temporary file (o->f may be NULL: nothing to do). */
+void out_abort(tool_out *o);
 /* 1 if path exists. */
 int path_exists(const char *path);
 

@@ -26,8 +26,11 @@
 #define GANTRY_GANTRY_H
 
 #include "gantry/bearing.h"
+#include "gantry/classifier.h"
 #include "gantry/common.h"
 #include "gantry/csv.h"
+#include "gantry/dataset.h"
+#include "gantry/detect.h"
 #include "gantry/features.h"
 #include "gantry/gan.h"
 #include "gantry/h5.h"
@@ -44,6 +47,7 @@
 #include "gantry/sim.h"
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
+#include "gantry/tsgan.h"
 #include "gantry/version.h"
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * gantry/loss.h - losses for adversarial training and reconstruction.
+ * gantry/loss.h - losses for adversarial training, reconstruction and
+ * classification.
  *
  * Each function returns the loss (mean over the n values, accumulated in
  * double) and, if grad is not NULL, WRITES grad[i] = d loss / d x[i]
@@ -45,6 +46,19 @@ double gt_loss_mse(float *grad, const float *x, const float *y, size_t n,
                    float scale);
 double gt_loss_l1(float *grad, const float *x, const float *y, size_t n,
                   float scale);
+
+/*
+ * Softmax cross-entropy of n rows of k logits (row-major, (n, k)) against
+ * class indices labels[i] in [0, k):
+ *     mean_i( logsumexp(logits_i) - logits_i[labels_i] )
+ * as torch.nn.functional.cross_entropy (reduction 'mean').  grad (n * k)
+ * gets (softmax(logits_i) - onehot(labels_i)) / n * scale.  Stable for any
+ * finite logits (the row maximum is subtracted; sums in double).  Returns NaN
+ * for a label out of range (that row's gradient is then 0) or a NaN logit;
+ * 0 when n is 0.
+ */
+double gt_loss_softmax_ce(float *grad, const float *logits, const int *labels, int n, int k,
+                          float scale);
 
 #ifdef __cplusplus
 }

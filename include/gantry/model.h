@@ -173,7 +173,10 @@ const float *gt_model_output(const gt_model *m);
  */
 int gt_model_backward(gt_model *m, const float *dy, float *dx);
 /* Backward that computes only dx, leaving parameter gradients untouched
- * (the generator's step back-propagates through the discriminator). */
+ * (the generator's step back-propagates through the discriminator).  It
+ * also follows an inference forward (train = 0), differentiating what that
+ * computed (batch norm with its running statistics, no dropout): the
+ * encoder trains through a frozen generator so. */
 int gt_model_backward_input(gt_model *m, const float *dy, float *dx);
 void gt_model_zero_grad(gt_model *m);
 /* One optimiser step on all parameters (increments the step count). */

@@ -94,6 +94,17 @@ int gt_recording_ensure_quality(gt_recording *r);
 int64_t gt_recording_time(const gt_recording *r, size_t i);
 /* Index of the first sample whose time is >= t (n if none). */
 size_t gt_recording_find_time(const gt_recording *r, int64_t t);
+/* Sample i's timestamp as text, as the tools write it: ISO 8601 UTC
+ * (gt_time_format_iso) when r has times (t0 or time_ns), else seconds from
+ * the first sample ("%.9g" of i / rate) when the rate is known, else the
+ * sample index.  Returns the length written (snprintf's). */
+int gt_recording_timestamp(const gt_recording *r, size_t i, char *buf, size_t cap);
+/* The inverse: the index of the first sample at or after the timestamp
+ * s[0..len) in any of those forms (ISO or epoch times when r has times,
+ * seconds or an index otherwise; r->n when past the end).  GT_EFORMAT (no
+ * message) when s does not parse. */
+int gt_recording_parse_timestamp(const gt_recording *r, const char *s, size_t len,
+                                 size_t *index);
 /* Make a name usable as an HDF5 group: other characters become '_'. */
 void gt_store_sanitize_name(char *s);
 

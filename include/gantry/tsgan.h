@@ -1,0 +1,171 @@
+/*
+ * gantry/tsgan.h - the time-series GAN: a 1D DCGAN (generator G, critic D)
+ * on windows of sensor channels, optionally conditioned on classes, with an
+ * encoder E that maps a window back to the latent space, and the anomaly
+ * scores built from them.
+ *
+ * Training, in two phases (f-AnoGAN, Schlegl et al. 2019):
+ *   1. the GAN: gt_tsgan_train_gan, critic_steps D updates per G update;
+ *   2. the encoder, with G and D frozen: gt_tsgan_train_encoder minimises
+ *      the "izi" loss mean (x - G(E(x)))^2 over real windows.
+ * The encoder never disturbs the GAN's training (TadGAN's joint cycle
+ * training couples three more losses and a second critic and costs about
+ * four times the GAN's steps); f-AnoGAN's encoder is cheap and can be
+ * retrained on its own.
+ *
+ * Scores of a window x (higher = more anomalous):
+ *   critic(x)  = -D(x), D's raw output (the logit for bce);
+ *   recon(x,t) = mean over channels of (x - G(E(x)))^2 at time t.
+ * gt_tsgan_score_signal maps them onto every sample of a signal (the mean
+ * over the windows covering it) and combines them with the calibration
+ * fitted on the training data:
+ *   score = alpha |critic - c_center| / c_scale
+ *         + (1 - alpha) (recon - r_center) / r_scale,
+ * centers and scales the median and IQR / 1.349 over the training signal's
+ * samples (the critic counts both ways, as TadGAN's |z|: a window unlike
+ * anything seen can push D either way), then a centred moving mean over
+ * `smooth` samples; a sample's score depends on the data within a window
+ * and a half of it only, not on how much data was scored.
+ */
+#ifndef GANTRY_TSGAN_H
+#define GANTRY_TSGAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gantry/common.h"
+#include "gantry/features.h"
+#include "gantry/gan.h"
+#include "gantry/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The format of a trained time-series GAN: a GT_MODEL_FORMAT file whose
+ * root attribute kind is "tsgan". */
+#define GT_TSGAN_KIND "tsgan"
+
+typedef struct gt_tsgan_cfg {
+    int window;       /* samples per window: a power of two >= 16 */
+    int nch;          /* channels */
+    int nclasses;     /* 0: unconditional */
+    int nz;           /* latent size (default 32) */
+    int width;        /* D's first width (default 32) */
+    int max_width;    /* cap (default 256) */
+    gt_gan_loss loss; /* bce (default), wgan, hinge (D gets spectral norm) */
+    int batch;        /* default 64 */
+    int critic_steps; /* D updates per G update (default 1; wgan 5) */
+    float lr_g, lr_d, lr_e; /* Adam learning rates (2e-4, 2e-4, 1e-3) */
+    float alpha;      /* weight of the critic in the score (default 0.5) */
+    uint64_t seed;
+} gt_tsgan_cfg;
+
+gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch);
+
+/* Per-step history (appended by training). */
+typedef struct gt_tsgan_history {
+    size_t n, cap;
+    float *loss_d, *loss_g, *d_real, *d_fake;
+    size_t enc_n, enc_cap;
+    float *loss_e;
+} gt_tsgan_history;
+
+typedef struct gt_tsgan {
+    gt_tsgan_cfg cfg;
+    gt_model *g, *d, *e;
+    gt_gan gan;
+    gt_rng data_rng;         /* batch selection */
+    long gan_steps, enc_steps;
+    gt_tsgan_history hist;
+    /* What the model was trained on (set by the caller before saving). */
+    char *channels, *units;  /* comma lists */
+    char *classes;           /* comma list, "" when unconditional */
+    double rate_hz;
+    int hop, score_hop;      /* training windows' hop; scoring's default */
+    int smooth;              /* centred moving mean of the score over this
+                              * many samples (0 or 1: none) */
+    gt_norm_method norm;
+    float *center, *scale;   /* nch normalisation statistics */
+    /* Score calibration (gt_tsgan_calibrate). */
+    int calibrated;
+    float c_center, c_scale, r_center, r_scale;
+    float *ref;              /* reference scores (training), sorted */
+    size_t nref;
+    /* scratch for batches */
+    float *xb, *zb, *xr, *cb;
+    int *lb;
+} gt_tsgan;
+
+/* Build G, D and E for cfg (randomly initialised from cfg.seed); the
+ * metadata fields are zero/NULL.  Errors name the bad setting. */
+int gt_tsgan_create(gt_tsgan **out, const gt_tsgan_cfg *cfg, gt_error *err);
+void gt_tsgan_free(gt_tsgan *t);
+/* Set the metadata (copied). center/scale: nch values. */
+int gt_tsgan_set_meta(gt_tsgan *t, const char *channels, const char *units, const char *classes,
+                      double rate_hz, gt_norm_method norm, const float *center,
+                      const float *scale, gt_error *err);
+
+/* Called after every step with the step number (1-based, of this call) and
+ * its statistics (for the encoder only loss_g is set: the izi loss);
+ * return nonzero to stop early (training then returns GT_OK). */
+typedef int (*gt_tsgan_progress)(void *ctx, long step, const gt_gan_stats *st);
+
+/*
+ * Train the GAN for `steps` generator steps on nwin windows x (nwin, nch,
+ * window), classes cls (nwin, may be NULL when unconditional).  Batches
+ * are drawn with replacement by data_rng: the same seed, data and thread
+ * count give the same model.  Returns GT_ENUMERIC with a message naming
+ * the step when a loss or gradient goes non-finite, or when the
+ * discriminator collapses (bce or hinge: D's mean loss below 1e-3 over the
+ * last 200 steps: D tells real from generated perfectly and G no longer
+ * learns).  The caller should then not save the models as a result.
+ */
+int gt_tsgan_train_gan(gt_tsgan *t, const float *x, const int *cls, size_t nwin, long steps,
+                       gt_tsgan_progress cb, void *ctx, gt_error *err);
+/* Train the encoder for `steps` steps (G and D frozen). */
+int gt_tsgan_train_encoder(gt_tsgan *t, const float *x, const int *cls, size_t nwin, long steps,
+                           gt_tsgan_progress cb, void *ctx, gt_error *err);
+
+/*
+ * Score n <= cfg.batch windows x: critic[i] = -D(x_i); when recon is not
+ * NULL, recon gets n * window values, the mean over channels of the
+ * squared residual at each time; xr (may be NULL) the reconstructions
+ * (n, nch, window).  cls: class per window (NULL: 0).
+ */
+int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, float *critic,
+                           float *recon, float *xr);
+
+/*
+ * Per-sample scores of one normalised signal sig (nch, n channel-major),
+ * bad (n, may be NULL) marking unusable samples: windows every hop samples
+ * (plus one ending at the last sample), those touching a bad sample left
+ * out.  critic_s and recon_s (n each, may be NULL) get the raw per-sample
+ * means, score (n) the combined score (needs calibration unless raw = 1,
+ * then score = critic_s).  Samples no window covers get NaN.  Allocates
+ * scratch; GT_EINVAL (message) when the signal is shorter than a window.
+ */
+int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, size_t n, int cls,
+                          size_t hop, float *critic_s, float *recon_s, float *score,
+                          gt_error *err);
+
+/* Fit the calibration from per-sample critic and recon values of training
+ * data (NaN left out), and keep up to 20000 of the combined scores as the
+ * reference for quantile thresholds. */
+int gt_tsgan_calibrate(gt_tsgan *t, const float *critic_s, const float *recon_s, size_t n,
+                       gt_error *err);
+
+/* Generate n <= cfg.batch windows of class cls (ignored when
+ * unconditional) from latents z (n * nz, or NULL: drawn from rng). */
+int gt_tsgan_generate(gt_tsgan *t, const float *z, int cls, int n, gt_rng *rng, float *out);
+
+/* Save everything (models with optimiser state, config, metadata,
+ * calibration, history, the data rng) to path via a temporary file. */
+int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err);
+/* Load a saved model; refuses files of another kind. */
+int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,226 @@
+/* gantry train, score, detect and synth on simulated bearing data: the files
+ * they write, resuming, and what they refuse. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gantry/gantry.h"
+#include "testutil.h"
+
+static char out[65536];
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return gtt_tool_run(out, sizeof out, args);
+}
+
+static size_t count_lines(const char *path, char *first, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (n == 0 && first)
+            snprintf(first, cap, "%.255s", line);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Small, quick training settings for window 256. */
+#define QUICK "--window 256 --hop 128 --score-hop 128 --width 8 --max-width 32 --nz 8 " \
+              "--batch 16 --steps 40 --encoder-steps 30 --quiet --threads 1"
+
+START_TEST(train_score_synth_resume)
+{
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 1", dir), 0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 --classes normal " QUICK, dir, dir) == 0, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "trained 40 GAN steps and 30 encoder steps"), "%s", out);
+    /* Refuses to overwrite. */
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/m.h5 --classes normal " QUICK, dir, dir), 1);
+    ck_assert_msg(strstr(out, "not overwriting"), "%s", out);
+
+    gt_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.h5", dir);
+    gt_tsgan *t = NULL;
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq(t->cfg.window, 256);
+    ck_assert_int_eq(t->cfg.nclasses, 0);
+    ck_assert_str_eq(t->channels, "DE_accel");
+    ck_assert_str_eq(t->units, "g");
+    ck_assert(t->calibrated);
+    ck_assert_int_eq((int)t->hist.n, 40);
+    ck_assert_double_eq(t->rate_hz, 12000.0);
+    gt_tsgan_free(t);
+
+    /* Scores: one row per sample of the four recordings, with names. */
+    ck_assert_msg(run("score %s/m.h5 %s/sim.h5 -o %s/s.csv --events %s/e.csv", dir, dir, dir,
+                      dir) == 0,
+                  "%s", out);
+    char head[256];
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    ck_assert_int_eq((int)count_lines(path, head, sizeof head), 1 + 4 * 12000);
+    ck_assert_str_eq(head, "recording,timestamp,score,anomaly\n");
+    snprintf(path, sizeof path, "%s/e.csv", dir);
+    count_lines(path, head, sizeof head);
+    ck_assert_str_eq(head, "recording,start,end,severity\n");
+    /* One recording: the plain header; and gantry eval reads it back. */
+    ck_assert_int_eq(run("score %s/m.h5 %s/sim.h5 --recordings sim_ball -o %s/s1.csv", dir, dir,
+                         dir),
+                     0);
+    snprintf(path, sizeof path, "%s/s1.csv", dir);
+    ck_assert_int_eq((int)count_lines(path, head, sizeof head), 1 + 12000);
+    ck_assert_str_eq(head, "timestamp,score,anomaly\n");
+
+    /* Resume: 20 more steps on the same file. */
+    ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 --resume %s/m.h5 --classes normal --steps 20 "
+                      "--encoder-steps 10 --quiet --threads 1",
+                      dir, dir, dir) == 0,
+                  "%s", out);
+    snprintf(path, sizeof path, "%s/m.h5", dir);
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq((int)t->gan_steps, 60);
+    ck_assert_int_eq((int)t->hist.n, 60);
+    ck_assert_int_eq((int)t->enc_steps, 40);
+    gt_tsgan_free(t);
+
+    /* Conditional model and synthetic windows in the store's units. */
+    ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 " QUICK, dir, dir) == 0, "%s", out);
+    ck_assert_int_eq(run("synth %s/c.h5 -n 3 -o %s/x.h5", dir, dir), 1);
+    ck_assert_msg(strstr(out, "ball,inner_race,normal,outer_race"), "%s", out);
+    ck_assert_int_eq(run("synth %s/c.h5 --class nope -n 3 -o %s/x.h5", dir, dir), 1);
+    ck_assert_msg(strstr(out, "ball,inner_race,normal,outer_race"), "%s", out);
+    ck_assert_msg(run("synth %s/c.h5 --class outer_race -n 3 -o %s/x.h5", dir, dir) == 0, "%s",
+                  out);
+    gt_store *st = NULL;
+    snprintf(path, sizeof path, "%s/x.h5", dir);
+    ck_assert_msg(gt_store_open(&st, path, &err) == GT_OK, "%s", err.msg);
+    gt_recording *r = NULL;
+    ck_assert_msg(gt_store_read(st, "synth_outer_race", &r, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq((int)r->n, 3 * 256);
+    ck_assert_str_eq(r->cls, "outer_race");
+    ck_assert_str_eq(r->units[0], "g");
+    ck_assert_double_eq(r->rate_hz, 12000.0);
+    /* In g, as the simulator's (|x| up to a few g), not normalised to
+     * [-1, 1] around 0 with the minmax statistics' scale. */
+    float lo = 1e9f, hi = -1e9f;
+    for (size_t i = 0; i < r->n; i++) {
+        lo = fminf(lo, r->values[i]);
+        hi = fmaxf(hi, r->values[i]);
+    }
+    ck_assert_msg(hi - lo > 0.05f && hi - lo < 20.0f, "range %g..%g", lo, hi);
+    gt_recording_free(r);
+    gt_store_close(st);
+    ck_assert_msg(run("synth %s/c.h5 --class ball -n 2 --length 700 -o %s/x.csv", dir, dir) == 0,
+                  "%s", out);
+    snprintf(path, sizeof path, "%s/x.csv", dir);
+    ck_assert_int_eq((int)count_lines(path, head, sizeof head), 1 + 2 * 700);
+    ck_assert_str_eq(head, "sequence,time_s,DE_accel\n");
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(refuses_what_does_not_fit)
+{
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 1 --faults normal", dir), 0);
+    ck_assert_int_eq(
+        run("simulate bearing -o %s/fast.h5 --seconds 1 --faults normal --rate 24000", dir), 0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 " QUICK, dir, dir) == 0, "%s", out);
+    /* Another rate. */
+    ck_assert_int_eq(run("score %s/m.h5 %s/fast.h5 -o %s/s.csv", dir, dir, dir), 1);
+    ck_assert_msg(strstr(out, "24000 Hz") && strstr(out, "12000 Hz"), "%s", out);
+    /* Other channels: a CSV store with channel 'x'. */
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/x.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "x\n");
+    for (int i = 0; i < 2000; i++)
+        fprintf(f, "%g\n", sin(i * 0.1));
+    fclose(f);
+    ck_assert_int_eq(run("ingest %s -o %s/x.h5 --rate 12000", csv, dir), 0);
+    ck_assert_int_eq(run("score %s/m.h5 %s/x.h5 -o %s/s.csv", dir, dir, dir), 1);
+    ck_assert_msg(strstr(out, "no channel DE_accel") && strstr(out, "trained on DE_accel"), "%s",
+                  out);
+    /* A model trained on something else is not a GAN model. */
+    ck_assert_int_eq(run("score %s/sim.h5 %s/x.h5 -o %s/s.csv", dir, dir, dir), 1);
+    ck_assert_int_eq(gtt_count_tmp_files(dir), 0);
+    /* Nothing was written by the failures. */
+    char p[512];
+    snprintf(p, sizeof p, "%s/s.csv", dir);
+    ck_assert_ptr_null(fopen(p, "r"));
+    /* Bad options. */
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/m2.h5 --window 100", dir, dir), 1);
+    ck_assert_msg(strstr(out, "power of two"), "%s", out);
+    ck_assert_int_eq(run("detect %s/sim.h5 -o %s/d.csv --threshold median", dir, dir), 2);
+    ck_assert_msg(strstr(out, "--threshold"), "%s", out);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(detect_flags_the_run_to_failure)
+{
+    /* Fit on the healthy start of a run to failure, flag the rest: the
+     * late, severe part must be flagged, and gantry eval reads the files. */
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/rtf.h5 --seconds 1 --faults normal "
+                         "--run-to-failure 8 --severity-end 3",
+                         dir),
+                     0);
+    ck_assert_msg(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
+                      "--threshold quantile:0.99x1.5 -o %s/s.csv --events %s/e.csv " QUICK,
+                      dir, dir, dir) == 0,
+                  "%s", out);
+    ck_assert_msg(run("eval %s/rtf.h5 --recordings sim_run_to_failure --scores %s/s.csv "
+                      "--events %s/e.csv --json",
+                      dir, dir, dir) == 0,
+                  "%s", out);
+    /* The last second (12000 samples) is far gone: mostly flagged. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    size_t row = 0, late = 0, late_flagged = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f)) {
+        if (row >= 84000) {
+            late++;
+            late_flagged += line[strlen(line) - 2] == '1';
+        }
+        row++;
+    }
+    fclose(f);
+    ck_assert_int_eq((int)row, 96000);
+    ck_assert_msg(late_flagged > late / 2, "%zu of the last %zu samples flagged", late_flagged,
+                  late);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+GTT_SUITE(gt_test_tsgan_tool_suite)
+{
+    Suite *s = suite_create("tsgan_tool");
+    TCase *tc = tcase_create("tsgan_tool");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, train_score_synth_resume);
+    tcase_add_test(tc, refuses_what_does_not_fit);
+    tcase_add_test(tc, detect_flags_the_run_to_failure);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,240 @@
+/* gantry synth: synthetic windows or long sequences per class from a
+ * trained time-series GAN, in the store's units. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tsgan_tool.h"
+
+static const char help[] =
+    "usage: gantry synth MODEL.h5 [--class NAME] -n COUNT -o OUT.h5|OUT.csv [OPTIONS]\n"
+    "\n"
+    "Generate COUNT synthetic windows (or, with --length, COUNT sequences) of a\n"
+    "class from a model made by gantry train, with the normalisation undone:\n"
+    "values are in the units of the store it was trained on.\n"
+    "\n"
+    "  --class NAME      the class (required for a conditional model; the model's\n"
+    "                    classes are listed when it is missing or unknown)\n"
+    "  -n, --count N     windows or sequences (default 16)\n"
+    "  --length N        sequences of N samples, stitched from windows that\n"
+    "                    overlap by half with a Hann cross-fade (default: windows)\n"
+    "  -o, --output FILE .h5: a gantry store (recording synth_CLASS holding the\n"
+    "                    windows back to back, or synth_CLASS_K per sequence),\n"
+    "                    with class, rate and units, ready for gantry classify;\n"
+    "                    .csv: sequence,time_s,CHANNEL... one row per sample\n"
+    "  --seed N          random seed (default 1)\n"
+    "  --force           overwrite OUT\n"
+    "  -h, --help        this help\n";
+
+/* One sequence of len samples (nch, len) channel-major into out. */
+static int make_sequence(gt_tsgan *t, int cls, size_t len, gt_rng *rng, float *out, float *win)
+{
+    const size_t L = (size_t)t->cfg.window, C = (size_t)t->cfg.nch, hop = L / 2;
+    if (!len) { /* one window */
+        int rc = gt_tsgan_generate(t, NULL, cls, 1, rng, win);
+        if (rc == GT_OK)
+            for (size_t c = 0; c < C; c++)
+                memcpy(out + c * L, win + c * L, L * sizeof(float));
+        return rc;
+    }
+    /* Overlap-add of Hann-weighted windows every L/2 samples; the periodic
+     * Hann's shifted copies sum to 1, so the weights are normalised
+     * explicitly only at the two ends. */
+    double *acc = calloc(C * len, sizeof *acc), *wsum = calloc(len, sizeof *wsum);
+    if (!acc || !wsum) {
+        free(acc);
+        free(wsum);
+        return GT_ENOMEM;
+    }
+    int rc = GT_OK;
+    for (size_t start = 0; start < len && rc == GT_OK; start += hop) {
+        rc = gt_tsgan_generate(t, NULL, cls, 1, rng, win);
+        for (size_t j = 0; j < L && start + j < len; j++) {
+            /* The first window's rising half stands alone: weight 1. */
+            double w = start == 0 && j < hop
+                           ? 1.0
+                           : 0.5 - 0.5 * cos(2.0 * 3.14159265358979323846 * (double)j / (double)L);
+            wsum[start + j] += w;
+            for (size_t c = 0; c < C; c++)
+                acc[c * len + start + j] += w * win[c * L + j];
+        }
+    }
+    for (size_t i = 0; i < len; i++)
+        for (size_t c = 0; c < C; c++)
+            out[c * len + i] = (float)(wsum[i] > 0 ? acc[c * len + i] / wsum[i] : 0.0);
+    free(acc);
+    free(wsum);
+    return rc;
+}
+
+static void split(const char *list, char **v, int n)
+{
+    const char *item, *p = list;
+    size_t len;
+    for (int i = 0; i < n; i++)
+        v[i] = tool_list_next(&p, &item, &len) ? strndup(item, len) : strdup("");
+}
+
+int cmd_synth(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"class", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
+        {"length", required_argument, NULL, 'L'}, {"output", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},  {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *cls = NULL, *out = NULL;
+    int count = 16, length = 0, seed = 1, force = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cls = optarg; break;
+        case 'n': if (tool_int("--count", optarg, 1, 10000000, &count)) return 2; break;
+        case 'L': if (tool_int("--length", optarg, 2, 1 << 30, &length)) return 2; break;
+        case 'o': out = optarg; break;
+        case 'S': if (tool_int("--seed", optarg, 0, 2147483647, &seed)) return 2; break;
+        case 'f': force = 1; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: fputs(help, stderr); return 2;
+        }
+    }
+    if (optind + 1 != argc || !out)
+        return tool_fail("need MODEL.h5 and -o OUT.h5|OUT.csv (see --help)"), 2;
+    size_t olen = strlen(out);
+    int csv = olen > 4 && !strcmp(out + olen - 4, ".csv");
+    if (!csv && !(olen > 3 && !strcmp(out + olen - 3, ".h5")))
+        return tool_fail("-o must end in .h5 or .csv, not '%s'", out), 2;
+    if (!force && path_exists(out))
+        return tool_fail("%s exists; not overwriting it (use --force)", out);
+    gt_error err = {0};
+    gt_tsgan *t = NULL;
+    if (gt_tsgan_load(&t, argv[optind], &err) < 0)
+        return tool_fail_err(&err);
+    int k = 0;
+    const char *cname = "";
+    if (t->cfg.nclasses) {
+        int at = 0;
+        const char *item, *p = t->classes;
+        size_t len;
+        k = -1;
+        for (; cls && tool_list_next(&p, &item, &len); at++)
+            if (len == strlen(cls) && !strncmp(item, cls, len))
+                k = at;
+        if (k < 0) {
+            int rc = tool_fail("%s: the model's classes are %s", cls ? cls : "--class is needed",
+                               t->classes);
+            gt_tsgan_free(t);
+            return rc;
+        }
+        cname = cls;
+    } else if (cls) {
+        gt_tsgan_free(t);
+        return tool_fail("--class %s: the model is not conditional", cls);
+    }
+    const size_t C = (size_t)t->cfg.nch, L = (size_t)t->cfg.window;
+    size_t seqlen = length ? (size_t)length : L;
+    size_t nrec = length ? (size_t)count : 1, per = length ? seqlen : L * (size_t)count;
+    char **chan = calloc(C, sizeof *chan), **units = calloc(C, sizeof *units);
+    float *win = malloc(C * L * sizeof *win), *seq = malloc(C * per * sizeof *seq);
+    gt_rng rng;
+    gt_rng_seed(&rng, (uint64_t)seed * 11 + 5);
+    int rc = 0;
+    gt_store *st = NULL;
+    tool_out co = {0};
+    if (!chan || !units || !win || !seq) {
+        rc = tool_fail("out of memory");
+        goto out;
+    }
+    split(t->channels, chan, (int)C);
+    split(t->units, units, (int)C);
+    if (csv) {
+        if (out_open(&co, out, force)) {
+            rc = 1;
+            goto out;
+        }
+        fprintf(co.f, "sequence,time_s");
+        for (size_t ch = 0; ch < C; ch++)
+            fprintf(co.f, ",%s", chan[ch]);
+        fputc('\n', co.f);
+    } else if (gt_store_create(&st, out, &err) < 0) {
+        rc = tool_fail_err(&err);
+        goto out;
+    }
+    for (size_t r = 0; r < nrec && !rc; r++) {
+        /* Fill `per` samples: windows back to back, or one sequence. */
+        size_t done = 0;
+        while (done < per && !rc) {
+            size_t n = length ? seqlen : L;
+            float *tmp = length ? seq : malloc(C * L * sizeof *tmp);
+            if (!tmp || make_sequence(t, k, length ? seqlen : 0, &rng, tmp, win) < 0) {
+                rc = tool_fail("generation failed");
+            } else if (!length) {
+                for (size_t ch = 0; ch < C; ch++)
+                    memcpy(seq + ch * per + done, tmp + ch * L, L * sizeof(float));
+            }
+            if (!length)
+                free(tmp);
+            done += n;
+        }
+        for (size_t ch = 0; ch < C && !rc; ch++)
+            gt_norm_undo(seq + ch * per, per, t->center[ch], t->scale[ch]);
+        if (rc)
+            break;
+        char name[256];
+        if (length)
+            snprintf(name, sizeof name, "synth_%s%s%zu", cname, cname[0] ? "_" : "", r);
+        else
+            snprintf(name, sizeof name, "synth%s%s", cname[0] ? "_" : "", cname);
+        gt_store_sanitize_name(name);
+        if (csv) {
+            for (size_t i = 0; i < per; i++) {
+                fprintf(co.f, "%zu,%.9g", r, t->rate_hz > 0 ? (double)i / t->rate_hz : (double)i);
+                for (size_t ch = 0; ch < C; ch++)
+                    fprintf(co.f, ",%.7g", seq[ch * per + i]);
+                fputc('\n', co.f);
+            }
+            continue;
+        }
+        gt_recording *rec = gt_recording_new(name, (int)C, per);
+        if (!rec) {
+            rc = tool_fail("out of memory");
+            break;
+        }
+        free(rec->cls);
+        rec->cls = strdup(cname);
+        char src[512];
+        snprintf(src, sizeof src, "gantry synth %s seed=%d", argv[optind], seed);
+        free(rec->source);
+        rec->source = strdup(src);
+        rec->rate_hz = t->rate_hz;
+        for (size_t ch = 0; ch < C; ch++) {
+            rec->channels[ch] = strdup(chan[ch]);
+            rec->units[ch] = strdup(units[ch]);
+        }
+        memcpy(rec->values, seq, C * per * sizeof(float));
+        if (gt_store_add(st, rec, &err) < 0)
+            rc = tool_fail_err(&err);
+        gt_recording_free(rec);
+    }
+    if (csv)
+        rc = rc ? (out_abort(&co), rc) : out_commit(&co);
+    else if (rc)
+        gt_store_abort(st);
+    else if (gt_store_commit(st, &err) < 0)
+        rc = tool_fail_err(&err);
+    if (!rc)
+        printf("wrote %d synthetic %s of %zu samples%s%s to %s\n", count,
+               length ? "sequences" : "windows", seqlen, cname[0] ? " of class " : "", cname,
+               out);
+out:
+    for (size_t ch = 0; chan && ch < C; ch++)
+        free(chan[ch]);
+    for (size_t ch = 0; units && ch < C; ch++)
+        free(units[ch]);
+    free(chan);
+    free(units);
+    free(win);
+    free(seq);
+    gt_tsgan_free(t);
+    return rc;
+}
