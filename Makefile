@@ -169,6 +169,8 @@ fuzz:
 # Regenerate tests/fixtures/ with PyTorch (needs `make deps-reference`).
 fixtures: deps-reference
 	/usr/bin/python3 tests/reference/make_fixtures.py tests/fixtures
+	/usr/bin/python3 tests/reference/make_classifier_fixtures.py tests/fixtures
+	/usr/bin/python3 tests/reference/detect_ref.py tests/fixtures
 
 $(BUILD)/gantry.pc: Makefile
 	@mkdir -p $(dir $@)
