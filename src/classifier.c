@@ -10,6 +10,7 @@
 
 #include "gantry/h5.h"
 #include "gantry/loss.h"
+#include "gantry/names.h"
 #include "gantry/rng.h"
 
 /* Batches of a loaded classifier. */
@@ -113,14 +114,6 @@ int gt_classifier_spec(const gt_classifier_cfg *c, char *buf, size_t cap, gt_err
 
 /* ---------------------------------------------------------------- names */
 
-static void names_free(char **v, int n)
-{
-    if (v)
-        for (int i = 0; i < n; i++)
-            free(v[i]);
-    free(v);
-}
-
 static int names_copy(char ***out, char *const *src, int n, const char *what, gt_error *err)
 {
     *out = NULL;
@@ -130,61 +123,22 @@ static int names_copy(char ***out, char *const *src, int n, const char *what, gt
     for (int i = 0; i < n; i++) {
         const char *s = src ? src[i] : NULL;
         if (!s || !*s || strchr(s, ',')) {
-            names_free(v, n);
+            gt_names_free(v, n);
             return gt_error_set(err, GT_EINVAL, "classifier: %s %d is '%s' (names must be "
                                 "non-empty, without commas)", what, i + 1, s ? s : "(null)");
         }
         for (int j = 0; j < i; j++)
             if (!strcmp(v[j], s)) {
-                names_free(v, n);
+                gt_names_free(v, n);
                 return gt_error_set(err, GT_EINVAL, "classifier: %s '%s' given twice", what, s);
             }
         if (!(v[i] = strdup(s))) {
-            names_free(v, n);
+            gt_names_free(v, n);
             return gt_error_set(err, GT_ENOMEM, "out of memory");
         }
     }
     *out = v;
     return GT_OK;
-}
-
-/* "a,b,c" into malloc'd names; *n their count. */
-static int names_split(const char *list, char ***out, int *n)
-{
-    int count = 1;
-    for (const char *p = list; *p; p++)
-        count += *p == ',';
-    char **v = calloc((size_t)count, sizeof *v);
-    if (!v)
-        return GT_ENOMEM;
-    const char *p = list;
-    for (int i = 0; i < count; i++) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (!(v[i] = strndup(p, len))) {
-            names_free(v, count);
-            return GT_ENOMEM;
-        }
-        p += len + (e != NULL);
-    }
-    *out = v;
-    *n = count;
-    return GT_OK;
-}
-
-/* Comma list of names (malloc'd). */
-static char *names_join(char *const *v, int n)
-{
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += strlen(v[i]) + 1;
-    char *s = malloc(len), *at = s;
-    if (!s)
-        return NULL;
-    *s = 0;
-    for (int i = 0; i < n; i++)
-        at += sprintf(at, "%s%s", i ? "," : "", v[i]);
-    return s;
 }
 
 /* ------------------------------------------------------- create and free */
@@ -194,8 +148,8 @@ void gt_classifier_free(gt_classifier *clf)
     if (!clf)
         return;
     gt_model_free(clf->model);
-    names_free(clf->classes, clf->cfg.nclasses);
-    names_free(clf->channels, clf->cfg.nch);
+    gt_names_free(clf->classes, clf->cfg.nclasses);
+    gt_names_free(clf->channels, clf->cfg.nch);
     free(clf->center);
     free(clf->scale);
     free(clf->feat_center);
@@ -608,7 +562,7 @@ int gt_classifier_predict(gt_classifier *clf, const float *x, size_t n, int *out
 static int write_all(const gt_classifier *clf, gt_h5 *f, gt_error *err)
 {
     const gt_classifier_cfg *c = &clf->cfg;
-    char *chans = names_join(clf->channels, c->nch), *classes = names_join(clf->classes,
+    char *chans = gt_names_join(clf->channels, c->nch), *classes = gt_names_join(clf->classes,
                                                                             c->nclasses);
     const size_t nch = (size_t)c->nch, L = (size_t)gt_classifier_input_len(c);
     const size_t d1[1] = {nch}, d2[2] = {nch, L}, dh[1] = {(size_t)clf->steps};
@@ -716,7 +670,7 @@ static int read_all(gt_classifier **out, gt_h5 *f, const char *path, gt_error *e
     if (!rc) rc = gt_h5_read_attr_double(f, "/", "rate_hz", &rate, err);
     if (!rc) rc = gt_h5_read_attr_double(f, "/", "steps", &steps, err);
     if (!rc) rc = gt_h5_read_attr_double(f, "/", "seed", &seed, err);
-    if (!rc && (names_split(chans, &chan_v, &nch) || names_split(classes, &cls_v, &ncls)))
+    if (!rc && (gt_names_split(chans, &chan_v, &nch) || gt_names_split(classes, &cls_v, &ncls)))
         rc = gt_error_set(err, GT_ENOMEM, "out of memory");
     if (!rc) {
         c.nch = nch;
@@ -765,8 +719,8 @@ static int read_all(gt_classifier **out, gt_h5 *f, const char *path, gt_error *e
     free(chans);
     free(classes);
     free(norm);
-    names_free(chan_v, nch);
-    names_free(cls_v, ncls);
+    gt_names_free(chan_v, nch);
+    gt_names_free(cls_v, ncls);
     gt_model_free(m);
     if (rc) {
         gt_classifier_free(clf);

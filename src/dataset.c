@@ -18,29 +18,14 @@ gt_dataset_cfg gt_dataset_cfg_default(int window, int hop)
     return c;
 }
 
-int gt_name_index(char *const *names, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (names[i] && !strcmp(names[i], name))
-            return i;
-    return -1;
-}
-
-static void free_names(char **v, int n)
-{
-    for (int i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 void gt_dataset_free(gt_dataset *ds)
 {
     if (!ds)
         return;
-    free_names(ds->channels, ds->nch);
-    free_names(ds->units, ds->nch);
-    free_names(ds->recs, ds->nrec);
-    free_names(ds->classes, ds->nclasses);
+    gt_names_free(ds->channels, ds->nch);
+    gt_names_free(ds->units, ds->nch);
+    gt_names_free(ds->recs, ds->nrec);
+    gt_names_free(ds->classes, ds->nclasses);
     free(ds->center);
     free(ds->scale);
     free(ds->x);
@@ -49,51 +34,6 @@ void gt_dataset_free(gt_dataset *ds)
     free(ds->start);
     free(ds->label);
     memset(ds, 0, sizeof *ds);
-}
-
-/* 1 if name is an item of the comma list (NULL list: everything is). */
-static int list_has(const char *list, const char *name)
-{
-    if (!list)
-        return 1;
-    size_t len = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t k = e ? (size_t)(e - p) : strlen(p);
-        if (k == len && !strncmp(p, name, k))
-            return 1;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
-/* Split a comma list into strdup'd names. */
-static int split_list(const char *list, char ***out, int *count)
-{
-    int n = 1;
-    for (const char *p = list; *p; p++)
-        n += *p == ',';
-    char **v = calloc((size_t)n, sizeof *v);
-    if (!v)
-        return GT_ENOMEM;
-    const char *p = list;
-    for (int i = 0; i < n; i++) {
-        const char *e = strchr(p, ',');
-        size_t k = e ? (size_t)(e - p) : strlen(p);
-        v[i] = malloc(k + 1);
-        if (!v[i]) {
-            free_names(v, n);
-            return GT_ENOMEM;
-        }
-        memcpy(v[i], p, k);
-        v[i][k] = 0;
-        p = e ? e + 1 : p + k;
-    }
-    *out = v;
-    *count = n;
-    return GT_OK;
 }
 
 static int channel_missing(const gt_recording *r, const char *name, gt_error *err)
@@ -113,7 +53,7 @@ int gt_dataset_signals(const gt_recording *r, char *const *channels, int nch, co
     if (bad)
         memset(bad, 0, r->n);
     for (int k = 0; k < nch; k++) {
-        int c = gt_name_index(r->channels, r->nch, channels[k]);
+        int c = gt_names_index(r->channels, r->nch, channels[k]);
         if (c < 0)
             return channel_missing(r, channels[k], err);
         const float *src = r->values + (size_t)c * r->n;
@@ -131,13 +71,12 @@ int gt_dataset_signals(const gt_recording *r, char *const *channels, int nch, co
     return GT_OK;
 }
 
-/* The span of r used: [*lo, *hi). */
-static void span_of(const gt_dataset_cfg *c, const gt_recording *r, size_t *lo, size_t *hi)
+void gt_dataset_span(const gt_dataset_cfg *c, size_t n, size_t *lo, size_t *hi)
 {
     double a = c->span_lo, b = c->span_hi > 0 ? c->span_hi : 1.0;
-    size_t l = (size_t)floor(a * (double)r->n), h = (size_t)floor(b * (double)r->n);
-    if (h > r->n)
-        h = r->n;
+    size_t l = (size_t)floor(a * (double)n), h = (size_t)floor(b * (double)n);
+    if (h > n)
+        h = n;
     if (l > h)
         l = h;
     if (c->max_rows && h - l > c->max_rows)
@@ -148,7 +87,7 @@ static void span_of(const gt_dataset_cfg *c, const gt_recording *r, size_t *lo, 
 
 static int add_class(gt_dataset *ds, const char *cls)
 {
-    if (!cls || !cls[0] || gt_name_index(ds->classes, ds->nclasses, cls) >= 0)
+    if (!cls || !cls[0] || gt_names_index(ds->classes, ds->nclasses, cls) >= 0)
         return GT_OK;
     char **v = realloc(ds->classes, (size_t)(ds->nclasses + 1) * sizeof *v);
     if (!v)
@@ -186,12 +125,12 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
     ds->win = c->window;
     for (int i = 0; i < total && rc == GT_OK; i++) {
         const char *name = gt_store_name(s, i);
-        if (!list_has(c->recordings, name))
+        if (c->recordings && gt_names_list_index(c->recordings, name) < 0)
             continue;
         gt_recording *r;
         if ((rc = gt_store_read(s, name, &r, err)) < 0)
             break;
-        if (c->classes && !list_has(c->classes, r->cls)) {
+        if (c->classes && gt_names_list_index(c->classes, r->cls) < 0) {
             gt_recording_free(r);
             continue;
         }
@@ -199,7 +138,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
         if (nrec == 1) {
             ds->rate_hz = r->rate_hz;
             if (c->channels)
-                rc = split_list(c->channels, &ds->channels, &ds->nch);
+                rc = gt_names_split(c->channels, &ds->channels, &ds->nch);
             else {
                 ds->channels = calloc((size_t)r->nch, sizeof(char *));
                 rc = ds->channels ? GT_OK : GT_ENOMEM;
@@ -213,7 +152,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
             if (rc == GT_OK && !ds->units)
                 rc = GT_ENOMEM;
             for (int k = 0; rc == GT_OK && k < ds->nch; k++) {
-                int at = gt_name_index(r->channels, r->nch, ds->channels[k]);
+                int at = gt_names_index(r->channels, r->nch, ds->channels[k]);
                 if (at < 0)
                     rc = channel_missing(r, ds->channels[k], err);
                 else if (!(ds->units[k] = strdup(r->units[at] ? r->units[at] : "")))
@@ -249,7 +188,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
                                      err)) < 0)
             goto out;
         size_t lo, hi;
-        span_of(c, recs[i], &lo, &hi);
+        gt_dataset_span(c, recs[i]->n, &lo, &hi);
         used += hi - lo;
     }
 
@@ -276,7 +215,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
             size_t at = 0;
             for (int i = 0; i < nrec; i++) {
                 size_t lo, hi;
-                span_of(c, recs[i], &lo, &hi);
+                gt_dataset_span(c, recs[i]->n, &lo, &hi);
                 memcpy(all + at, sig[i] + (size_t)k * recs[i]->n + lo, (hi - lo) * sizeof(float));
                 memcpy(skip + at, bad[i] + lo, hi - lo);
                 at += hi - lo;
@@ -304,7 +243,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
     }
     for (int i = 0; i < nrec && rc == GT_OK; i++) {
         size_t lo, hi;
-        span_of(c, recs[i], &lo, &hi);
+        gt_dataset_span(c, recs[i]->n, &lo, &hi);
         size_t cap = gt_window_count(hi - lo, (size_t)c->window, (size_t)c->hop);
         starts[i] = malloc((cap ? cap : 1) * sizeof(size_t));
         if (!starts[i]) {
@@ -325,7 +264,7 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
     int track = -1;
     if (rc == GT_OK && c->label_track) {
         for (int i = 0; i < nrec && rc == GT_OK; i++)
-            if (gt_name_index(recs[i]->label_names, recs[i]->nlabels, c->label_track) < 0)
+            if (gt_names_index(recs[i]->label_names, recs[i]->nlabels, c->label_track) < 0)
                 rc = gt_error_set(err, GT_EINVAL, "recording %s has no label track %s",
                                   recs[i]->name, c->label_track);
         track = 0;
@@ -347,11 +286,11 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
         gt_recording *r = recs[i];
         ds->recs[i] = strdup(r->name);
         ds->nrec = i + 1;
-        int cls = gt_name_index(ds->classes, ds->nclasses, r->cls);
+        int cls = gt_names_index(ds->classes, ds->nclasses, r->cls);
         const uint8_t *lab = NULL;
         if (track >= 0)
             lab = r->labels +
-                  (size_t)gt_name_index(r->label_names, r->nlabels, c->label_track) * r->n;
+                  (size_t)gt_names_index(r->label_names, r->nlabels, c->label_track) * r->n;
         for (size_t w = 0; w < nw[i]; w++, at++) {
             size_t st = starts[i][w];
             float *dst = ds->x + at * wsz;

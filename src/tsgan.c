@@ -76,7 +76,7 @@ static int make_specs(const gt_tsgan_cfg *c, char *gs, char *ds, char *es, size_
     return GT_OK;
 }
 
-int gt__tsgan_scratch(gt_tsgan *t, gt_error *err)
+static int alloc_scratch(gt_tsgan *t, gt_error *err)
 {
     size_t b = (size_t)t->cfg.batch, wsz = (size_t)t->cfg.nch * t->cfg.window;
     t->xb = gt__alloc_floats(b * wsz);
@@ -89,8 +89,7 @@ int gt__tsgan_scratch(gt_tsgan *t, gt_error *err)
     return GT_OK;
 }
 
-/* Pair G and D and set the optimisers (also after loading). */
-static int init_gan(gt_tsgan *t, gt_error *err)
+int gt__tsgan_init_gan(gt_tsgan *t, gt_error *err)
 {
     gt_gan_cfg gc = gt_gan_cfg_default();
     gc.loss = t->cfg.loss;
@@ -99,7 +98,7 @@ static int init_gan(gt_tsgan *t, gt_error *err)
     int rc = gt_gan_init(&t->gan, t->g, t->d, &gc, t->cfg.seed * 7 + 3, err);
     if (rc < 0)
         return rc;
-    return gt__tsgan_scratch(t, err);
+    return alloc_scratch(t, err);
 }
 
 static gt_tsgan *tsgan_new(const gt_tsgan_cfg *cfg)
@@ -137,7 +136,7 @@ int gt_tsgan_create(gt_tsgan **out, const gt_tsgan_cfg *cfg, gt_error *err)
     gt_model_init(t->g, GT_INIT_DCGAN, cfg->seed * 7 + 0);
     gt_model_init(t->d, GT_INIT_DCGAN, cfg->seed * 7 + 1);
     gt_model_init(t->e, GT_INIT_DCGAN, cfg->seed * 7 + 2);
-    if ((rc = init_gan(t, err)) < 0)
+    if ((rc = gt__tsgan_init_gan(t, err)) < 0)
         goto fail;
     free(gs);
     free(ds);
@@ -236,19 +235,23 @@ static int push(float **v, size_t *cap, size_t n, float x)
     return GT_OK;
 }
 
+/* Append one GAN step to the history (the four arrays share h->cap). */
 static int record_gan(gt_tsgan_history *h, const gt_gan_stats *st)
 {
-    size_t cap = h->cap;
-    int rc = push(&h->loss_d, &cap, h->n, (float)st->loss_d);
-    cap = h->cap;
-    rc |= push(&h->loss_g, &cap, h->n, (float)st->loss_g);
-    cap = h->cap;
-    rc |= push(&h->d_real, &cap, h->n, (float)st->d_real);
-    cap = h->cap;
-    rc |= push(&h->d_fake, &cap, h->n, (float)st->d_fake);
-    if (rc)
-        return GT_ENOMEM;
-    h->cap = cap;
+    float **v[4] = {&h->loss_d, &h->loss_g, &h->d_real, &h->d_fake};
+    if (h->n >= h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 1024;
+        for (int i = 0; i < 4; i++) {
+            float *p = realloc(*v[i], cap * sizeof *p);
+            if (!p)
+                return GT_ENOMEM;
+            *v[i] = p;
+        }
+        h->cap = cap;
+    }
+    double x[4] = {st->loss_d, st->loss_g, st->d_real, st->d_fake};
+    for (int i = 0; i < 4; i++)
+        (*v[i])[h->n] = (float)x[i];
     h->n++;
     return GT_OK;
 }

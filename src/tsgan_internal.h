@@ -4,7 +4,8 @@
 
 #include "gantry/tsgan.h"
 
-/* Allocate the batch scratch of t (for t->cfg.batch windows). */
-int gt__tsgan_scratch(gt_tsgan *t, gt_error *err);
+/* Pair t's G and D for training (optimisers from t->cfg, latents seeded
+ * from cfg.seed) and allocate the batch scratch. */
+int gt__tsgan_init_gan(gt_tsgan *t, gt_error *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gantry/h5.h"
+#include "gantry/names.h"
 #include "gantry/tsgan.h"
 #include "tsgan_internal.h"
 
@@ -167,6 +168,18 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
         (rc = gt_h5_read_attr_str(f, "/", "normalize", &norm, err)) < 0 ||
         (rc = gt_norm_parse(norm, &t->norm, err)) < 0)
         goto fail;
+    char **chan = NULL;
+    int nnames = 0;
+    if (gt_names_split(t->channels, &chan, &nnames) < 0) {
+        rc = gt_error_set(err, GT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    gt_names_free(chan, nnames);
+    if (nnames != c.nch) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s: names %d channels (%s) for a model of %d", path,
+                          nnames, t->channels, c.nch);
+        goto fail;
+    }
     if ((rc = gt_h5_read_model(f, "generator", c.batch, &t->g, err)) < 0 ||
         (rc = gt_h5_read_model(f, "discriminator", c.batch, &t->d, err)) < 0 ||
         (rc = gt_h5_read_model(f, "encoder", c.batch, &t->e, err)) < 0)
@@ -190,11 +203,7 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
         goto fail;
     h->cap = h->n;
     h->enc_cap = h->enc_n;
-    gt_gan_cfg gc = gt_gan_cfg_default();
-    gc.loss = c.loss;
-    gc.g_opt.lr = c.lr_g;
-    gc.d_opt.lr = c.lr_d;
-    if ((rc = gt_gan_init(&t->gan, t->g, t->d, &gc, 0, err)) < 0)
+    if ((rc = gt__tsgan_init_gan(t, err)) < 0)
         goto fail;
     int64_t *rng = NULL;
     size_t nr = 0;
@@ -209,8 +218,6 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
         rc = gt_error_set(err, GT_EFORMAT, "%s: /state/rng has %zu values, expected 4", path, nr);
         goto fail;
     }
-    if ((rc = gt__tsgan_scratch(t, err)) < 0)
-        goto fail;
     free(kind);
     free(loss);
     free(norm);

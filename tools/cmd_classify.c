@@ -125,18 +125,13 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-/* Comma list of names, malloc'd. */
+/* Comma list of names, malloc'd; out of memory ends the program. */
 static char *join(char *const *v, int n)
 {
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += strlen(v[i]) + 1;
-    char *s = xrealloc(NULL, len);
-    s[0] = 0;
-    for (int i = 0; i < n; i++) {
-        if (i)
-            strcat(s, ",");
-        strcat(s, v[i]);
+    char *s = gt_names_join(v, n);
+    if (!s) {
+        tool_fail("out of memory");
+        exit(1);
     }
     return s;
 }
@@ -214,7 +209,7 @@ static int winset_load(winset *s, const char *path, const gt_dataset_cfg *c, int
         memcpy(s->x + s->n * ws, d.x, d.nwin * ws * sizeof(float));
         for (size_t w = 0; w < d.nwin; w++) {
             const char *name = d.classes[d.cls[w]];
-            int k = gt_name_index(s->classes, s->ncls, name);
+            int k = gt_names_index(s->classes, s->ncls, name);
             if (k < 0) {
                 s->classes = xrealloc(s->classes, (size_t)(s->ncls + 1) * sizeof(char *));
                 s->classes[k = s->ncls++] = strdup(name);
@@ -293,7 +288,7 @@ static void winset_sort_classes(winset *s)
     memcpy(sorted, s->classes, (size_t)s->ncls * sizeof(char *));
     qsort(sorted, (size_t)s->ncls, sizeof(char *), cmp_str);
     for (int k = 0; k < s->ncls; k++)
-        map[k] = gt_name_index(sorted, s->ncls, s->classes[k]);
+        map[k] = gt_names_index(sorted, s->ncls, s->classes[k]);
     for (size_t w = 0; w < s->n; w++)
         s->cls[w] = map[s->cls[w]];
     free(s->classes);
@@ -724,7 +719,7 @@ static int classify_eval(int argc, char **argv)
         goto out;
     }
     for (int k = 0; k < s.ncls && !rc; k++)
-        if ((map[k] = gt_name_index(clf->classes, K, s.classes[k])) < 0) {
+        if ((map[k] = gt_names_index(clf->classes, K, s.classes[k])) < 0) {
             char *known = join(clf->classes, K);
             rc = tool_fail("%s: class '%s' is not one %s knows (%s)", inputs, s.classes[k], model,
                            known);

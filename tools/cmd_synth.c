@@ -67,14 +67,6 @@ static int make_sequence(gt_tsgan *t, int cls, size_t len, gt_rng *rng, float *o
     return rc;
 }
 
-static void split(const char *list, char **v, int n)
-{
-    const char *item, *p = list;
-    size_t len;
-    for (int i = 0; i < n; i++)
-        v[i] = tool_list_next(&p, &item, &len) ? strndup(item, len) : strdup("");
-}
-
 int cmd_synth(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -113,13 +105,7 @@ int cmd_synth(int argc, char **argv)
     int k = 0;
     const char *cname = "";
     if (t->cfg.nclasses) {
-        int at = 0;
-        const char *item, *p = t->classes;
-        size_t len;
-        k = -1;
-        for (; cls && tool_list_next(&p, &item, &len); at++)
-            if (len == strlen(cls) && !strncmp(item, cls, len))
-                k = at;
+        k = gt_names_list_index(t->classes, cls);
         if (k < 0) {
             int rc = tool_fail("%s: the model's classes are %s", cls ? cls : "--class is needed",
                                t->classes);
@@ -134,19 +120,24 @@ int cmd_synth(int argc, char **argv)
     const size_t C = (size_t)t->cfg.nch, L = (size_t)t->cfg.window;
     size_t seqlen = length ? (size_t)length : L;
     size_t nrec = length ? (size_t)count : 1, per = length ? seqlen : L * (size_t)count;
-    char **chan = calloc(C, sizeof *chan), **units = calloc(C, sizeof *units);
+    char **chan = NULL, **units = NULL;
+    int nchan = 0, nunits = 0;
     float *win = malloc(C * L * sizeof *win), *seq = malloc(C * per * sizeof *seq);
     gt_rng rng;
     gt_rng_seed(&rng, (uint64_t)seed * 11 + 5);
     int rc = 0;
     gt_store *st = NULL;
     tool_out co = {0};
-    if (!chan || !units || !win || !seq) {
+    if (gt_names_split(t->channels, &chan, &nchan) < 0 ||
+        gt_names_split(t->units, &units, &nunits) < 0 || !win || !seq) {
         rc = tool_fail("out of memory");
         goto out;
     }
-    split(t->channels, chan, (int)C);
-    split(t->units, units, (int)C);
+    if (nunits != (int)C) {
+        rc = tool_fail("%s: names %d units (%s) for %zu channels", argv[optind], nunits,
+                       t->units, C);
+        goto out;
+    }
     if (csv) {
         if (out_open(&co, out, force)) {
             rc = 1;
@@ -227,12 +218,8 @@ int cmd_synth(int argc, char **argv)
                length ? "sequences" : "windows", seqlen, cname[0] ? " of class " : "", cname,
                out);
 out:
-    for (size_t ch = 0; chan && ch < C; ch++)
-        free(chan[ch]);
-    for (size_t ch = 0; units && ch < C; ch++)
-        free(units[ch]);
-    free(chan);
-    free(units);
+    gt_names_free(chan, nchan);
+    gt_names_free(units, nunits);
     free(win);
     free(seq);
     gt_tsgan_free(t);

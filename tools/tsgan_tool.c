@@ -217,21 +217,6 @@ static void apply_preset(train_opts *o, double rate)
     if (!o->critic_steps) o->critic_steps = o->loss == GT_GAN_WGAN ? 5 : 1;
 }
 
-/* "a,b,c" from names. */
-static char *join(char *const *v, int n)
-{
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += strlen(v[i]) + 1;
-    char *s = malloc(len), *p = s;
-    if (!s)
-        return NULL;
-    *p = 0;
-    for (int i = 0; i < n; i++)
-        p += sprintf(p, "%s%s", i ? "," : "", v[i]);
-    return s;
-}
-
 typedef struct fit_ctx {
     tool_progress prog;
     gt_tsgan *t;
@@ -263,21 +248,9 @@ static int on_step(void *ctx, long step, const gt_gan_stats *st)
     return 0;
 }
 
-/* Index of class name in the model's class list, or -1. */
-static int model_class(const gt_tsgan *t, const char *name)
-{
-    int at = 0;
-    const char *item, *p = t->classes;
-    size_t len;
-    for (; name && tool_list_next(&p, &item, &len); at++)
-        if (len == strlen(name) && !strncmp(item, name, len))
-            return at;
-    return -1;
-}
-
-/* Calibrate t on the training spans of the recordings in ds. */
-static int calibrate(gt_tsgan *t, gt_store *st, const gt_dataset *ds, const train_opts *o,
-                     char *const *chan)
+/* Calibrate t on the training spans (as dc chose them) of the recordings in
+ * ds, whose channels are the model's. */
+static int calibrate(gt_tsgan *t, gt_store *st, const gt_dataset *ds, const gt_dataset_cfg *dc)
 {
     gt_error err = {0};
     size_t total = 0, cap = 0;
@@ -289,10 +262,8 @@ static int calibrate(gt_tsgan *t, gt_store *st, const gt_dataset *ds, const trai
             rc = tool_fail_err(&err);
             break;
         }
-        size_t lo = (size_t)floor(o->span_lo * (double)r->n);
-        size_t hi = (size_t)floor(o->span_hi * (double)r->n);
-        if (o->train_rows && hi - lo > o->train_rows)
-            hi = lo + o->train_rows;
+        size_t lo, hi;
+        gt_dataset_span(dc, r->n, &lo, &hi);
         size_t n = hi - lo;
         float *sig = malloc((size_t)t->cfg.nch * r->n * sizeof(float) + 1);
         uint8_t *bad = malloc(r->n + 1);
@@ -305,13 +276,13 @@ static int calibrate(gt_tsgan *t, gt_store *st, const gt_dataset *ds, const trai
         }
         if (!sig || !bad)
             rc = tool_fail("out of memory");
-        if (!rc && gt_dataset_signals(r, chan, t->cfg.nch, t->center, t->scale, sig, bad, &err) < 0)
+        if (!rc && gt_dataset_signals(r, ds->channels, ds->nch, t->center, t->scale, sig, bad, &err) < 0)
             rc = tool_fail_err(&err);
         if (!rc && n >= (size_t)t->cfg.window) {
             /* The span as its own signal: copy each channel's part. */
             for (int c = 0; c < t->cfg.nch; c++)
                 memmove(sig + (size_t)c * n, sig + (size_t)c * r->n + lo, n * sizeof(float));
-            int cls = t->cfg.nclasses ? model_class(t, r->cls) : 0;
+            int cls = t->cfg.nclasses ? gt_names_list_index(t->classes, r->cls) : 0;
             if (gt_tsgan_score_signal(t, sig, bad + lo, n, cls < 0 ? 0 : cls,
                                       (size_t)t->score_hop, cs + total, rs + total, NULL,
                                       &err) < 0)
@@ -389,7 +360,7 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
             }
             for (size_t w = 0; w < ds.nwin; w++) {
                 const char *name = ds.cls[w] >= 0 ? ds.classes[ds.cls[w]] : "";
-                int k = model_class(t, name);
+                int k = gt_names_list_index(t->classes, name);
                 if (k < 0) {
                     tool_fail("recording %s has class '%s', which %s does not know (it knows %s)",
                               ds.recs[ds.rec[w]], name, o.resume, t->classes);
@@ -425,8 +396,8 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         if (o.lr_e > 0) c.lr_e = o.lr_e;
         if (o.alpha >= 0) c.alpha = o.alpha;
         c.seed = o.seed;
-        char *chans = join(ds.channels, ds.nch), *units = join(ds.units, ds.nch);
-        char *classes = cond ? join(ds.classes, ds.nclasses) : strdup("");
+        char *chans = gt_names_join(ds.channels, ds.nch), *units = gt_names_join(ds.units, ds.nch);
+        char *classes = cond ? gt_names_join(ds.classes, ds.nclasses) : strdup("");
         int ok = chans && units && classes && gt_tsgan_create(&t, &c, &err) == GT_OK &&
                  gt_tsgan_set_meta(t, chans, units, classes, ds.rate_hz, o.norm, ds.center,
                                    ds.scale, &err) == GT_OK;
@@ -473,22 +444,8 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         rc = 4;
         goto out;
     }
-    {
-        char **chan = NULL;
-        int nch = 0;
-        /* The model's channel names, for reading the recordings back. */
-        chan = calloc((size_t)t->cfg.nch, sizeof *chan);
-        const char *item, *p = t->channels;
-        size_t len;
-        while (chan && nch < t->cfg.nch && tool_list_next(&p, &item, &len))
-            chan[nch++] = strndup(item, len);
-        int crc = chan ? calibrate(t, st, &ds, &o, chan) : tool_fail("out of memory");
-        for (int k = 0; chan && k < nch; k++)
-            free(chan[k]);
-        free(chan);
-        if (crc)
-            goto out;
-    }
+    if (calibrate(t, st, &ds, &dc))
+        goto out;
     *out = t;
     t = NULL;
     rc = 0;
@@ -510,8 +467,8 @@ int tsgan_score_recording(gt_tsgan *t, const gt_recording *r, size_t hop, const 
                          r->name, r->n, t->cfg.window);
     int k = 0;
     if (t->cfg.nclasses) {
-        k = model_class(t, cls ? cls : r->cls);
-        int normal = model_class(t, "normal");
+        k = gt_names_list_index(t->classes, cls ? cls : r->cls);
+        int normal = gt_names_list_index(t->classes, "normal");
         if (k < 0 && cls)
             return tool_fail("--class %s: the model knows the classes %s", cls, t->classes);
         if (k < 0 && normal < 0)
@@ -521,24 +478,19 @@ int tsgan_score_recording(gt_tsgan *t, const gt_recording *r, size_t hop, const 
         if (k < 0)
             k = normal;
     }
-    char **chan = calloc((size_t)t->cfg.nch, sizeof *chan);
+    char **chan = NULL;
+    int nch = 0;
     float *sig = malloc((size_t)t->cfg.nch * r->n * sizeof(float) + 1);
     uint8_t *bad = malloc(r->n + 1);
-    int rc = 0, nch = 0;
-    const char *item, *p = t->channels;
-    size_t len;
-    while (chan && nch < t->cfg.nch && tool_list_next(&p, &item, &len))
-        chan[nch++] = strndup(item, len);
-    if (!chan || !sig || !bad)
+    int rc = 0;
+    if (gt_names_split(t->channels, &chan, &nch) < 0 || !sig || !bad)
         rc = tool_fail("out of memory");
     else if (gt_dataset_signals(r, chan, t->cfg.nch, t->center, t->scale, sig, bad, &err) < 0)
         rc = tool_fail("%s (the model was trained on %s)", err.msg, t->channels);
     else if (gt_tsgan_score_signal(t, sig, bad, r->n, k, hop ? hop : (size_t)t->score_hop, NULL,
                                    NULL, score, &err) < 0)
         rc = tool_fail_err(&err);
-    for (int i = 0; chan && i < nch; i++)
-        free(chan[i]);
-    free(chan);
+    gt_names_free(chan, nch);
     free(sig);
     free(bad);
     return rc;

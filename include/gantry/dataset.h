@@ -23,6 +23,7 @@
 
 #include "gantry/common.h"
 #include "gantry/features.h"
+#include "gantry/names.h"
 #include "gantry/store.h"
 
 #ifdef __cplusplus
@@ -84,8 +85,9 @@ void gt_dataset_free(gt_dataset *ds);
 int gt_dataset_signals(const gt_recording *r, char *const *channels, int nch, const float *center,
                        const float *scale, float *out, uint8_t *bad, gt_error *err);
 
-/* Index of class name in a list, or -1. */
-int gt_name_index(char *const *names, int n, const char *name);
+/* The part [*lo, *hi) of a recording of n samples that c uses (span, then
+ * max_rows). */
+void gt_dataset_span(const gt_dataset_cfg *c, size_t n, size_t *lo, size_t *hi);
 
 #ifdef __cplusplus
 }

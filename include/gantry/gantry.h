@@ -39,6 +39,7 @@
 #include "gantry/loss.h"
 #include "gantry/mat.h"
 #include "gantry/model.h"
+#include "gantry/names.h"
 #include "gantry/optim.h"
 #include "gantry/preset.h"
 #include "gantry/resample_rate.h"
