@@ -18,14 +18,15 @@ PREFIX ?= /usr/local
 CC ?= cc
 BUILD ?= build
 DEB_PACKAGES := build-essential pkg-config libfftw3-dev libhdf5-dev \
-                libopenblas-dev libopenblas-openmp-dev check libmatio-dev
+                libopenblas-dev libopenblas-openmp-dev check libmatio-dev \
+                libpng-dev libjpeg-dev
 # The CSV reader's fuzz target (libFuzzer), `make fuzz`.
 DEB_FUZZ := clang libclang-rt-dev
 FUZZ_SECONDS ?= 60
 # Used by tests/reference/ and bench/ only, never by the product.
 DEB_REFERENCE := python3 python3-torch python3-numpy python3-scipy python3-pandas python3-h5py
 
-PKGS := hdf5 fftw3f matio
+PKGS := hdf5 fftw3f matio libpng libjpeg
 # OpenBLAS's OpenMP build, so that its threads and gantry's OpenMP loops are
 # one pool: the default pthread build spins its own threads beside OpenMP's
 # and oversubscribes the cores (10-100x slower layers at 2 threads).

@@ -22,6 +22,7 @@
 
 #include "gantry/h5.h"
 #include "h5_internal.h"
+#include "tmpfile.h"
 
 #define GT_H5_MAX_DIMS 8
 
@@ -84,25 +85,6 @@ static hid_t make_fapl(void)
     return fapl;
 }
 
-/* The process's umask, read without changing it (Linux); 022 otherwise. */
-static mode_t current_umask(void)
-{
-    mode_t mask = 022;
-    FILE *fp = fopen("/proc/self/status", "r");
-    if (!fp)
-        return mask;
-    char line[256];
-    while (fgets(line, sizeof line, fp)) {
-        unsigned int u;
-        if (sscanf(line, "Umask: %o", &u) == 1) {
-            mask = (mode_t)(u & 0777);
-            break;
-        }
-    }
-    fclose(fp);
-    return mask;
-}
-
 /* "MAJOR.MINOR" into two non-negative ints. */
 static int parse_version(const char *s, int *major, int *minor)
 {
@@ -129,31 +111,20 @@ int gt_h5_create(gt_h5 **out, const char *path, const char *format, int major,
     *out = NULL;
     if (!path || !*path || !format || major < 0 || minor < 0)
         return gt_error_set(err, GT_EINVAL, "gt_h5_create: invalid arguments");
-    static const char suffix[] = ".tmp-XXXXXX";
     gt_h5 *f = calloc(1, sizeof *f);
-    size_t len = strlen(path);
-    if (!f || !(f->path = dup_str(path)) || !(f->tmp = malloc(len + sizeof suffix))) {
+    if (!f || !(f->path = dup_str(path))) {
         h5_free(f);
         return gt_error_set(err, GT_ENOMEM, "%s: out of memory", path);
     }
     f->file = -1;
-    memcpy(f->tmp, path, len);
-    memcpy(f->tmp + len, suffix, sizeof suffix);
-
     /* The temporary file beside the target, so that rename(2) is atomic. */
-    int fd = mkstemp(f->tmp);
+    int fd = gt__tmp_create(path, &f->tmp);
     if (fd < 0) {
         int e = errno;
         h5_free(f);
         return gt_error_set(err, GT_EIO, "%s: cannot create a temporary file beside it: %s",
                             path, strerror(e));
     }
-    /* mkstemp makes it 0600; give it the target's permissions, or the
-     * usual ones for a new file. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (st.st_mode & 07777)
-                                                              : (0666 & ~current_umask());
-    (void)fchmod(fd, mode);
     close(fd);
 
     int rc = GT_OK;
@@ -184,32 +155,6 @@ out:
     return GT_OK;
 }
 
-/* Flush a file's data to disk; 0 or -1. */
-static int sync_path(const char *path, int dir)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* The directory part of path ("." if none); malloc'd. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return dup_str(".");
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, path, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
 int gt_h5_commit(gt_h5 *f, gt_error *err)
 {
     quiet();
@@ -227,21 +172,16 @@ int gt_h5_commit(gt_h5 *f, gt_error *err)
                           f->tmp);
         goto out;
     }
-    if (sync_path(f->tmp, 0) < 0) {
-        rc = gt_error_set(err, GT_EIO, "%s: cannot flush %s to disk: %s", f->path, f->tmp,
-                          strerror(errno));
+    const char *what = "";
+    if (gt__tmp_commit(f->tmp, f->path, &what) < 0) {
+        int e = errno;
+        rc = !strcmp(what, "rename")
+                 ? gt_error_set(err, GT_EIO, "%s: cannot rename %s onto it: %s", f->path, f->tmp,
+                                strerror(e))
+                 : gt_error_set(err, GT_EIO, "%s: cannot flush %s to disk: %s", f->path, f->tmp,
+                                strerror(e));
         goto out;
     }
-    if (rename(f->tmp, f->path) < 0) {
-        rc = gt_error_set(err, GT_EIO, "%s: cannot rename %s onto it: %s", f->path, f->tmp,
-                          strerror(errno));
-        goto out;
-    }
-    /* The rename is durable once the directory is flushed (best effort). */
-    char *dir = dir_of(f->path);
-    if (dir)
-        (void)sync_path(dir, 1);
-    free(dir);
     free(f->tmp);
     f->tmp = NULL;
 out:
@@ -597,9 +537,11 @@ out:
 
 /* -------------------------------------------------------------- datasets */
 
-/* A dataset of ndim dims stored as ftype, written from memory of mtype. */
-static int write_array(gt_h5 *f, const char *path, hid_t ftype, hid_t mtype, const void *x,
-                       int ndim, const size_t *dims, gt_error *err)
+/* A dataset of ndim dims stored as ftype, written from memory of mtype;
+ * with deflate > 0 (and no dimension 0), chunked by the first dimension
+ * and compressed at that gzip level. */
+static int write_array_z(gt_h5 *f, const char *path, hid_t ftype, hid_t mtype, const void *x,
+                         int ndim, const size_t *dims, int deflate, gt_error *err)
 {
     quiet();
     if (!f || !path || !*shown(path) || (!x && ndim > 0) || ndim < 1 ||
@@ -610,25 +552,74 @@ static int write_array(gt_h5 *f, const char *path, hid_t ftype, hid_t mtype, con
                             f->path, shown(path));
     if (gt_h5_exists(f, path))
         return gt_error_set(err, GT_EINVAL, "%s: /%s already exists", f->path, shown(path));
-    hsize_t hd[GT_H5_MAX_DIMS];
-    for (int i = 0; i < ndim; i++)
-        hd[i] = (hsize_t)dims[i];
-    hid_t space = -1, lcpl = -1, dset = -1;
+    hsize_t hd[GT_H5_MAX_DIMS], chunk[GT_H5_MAX_DIMS];
+    size_t row = H5Tget_size(ftype); /* bytes per index of the first dimension */
+    for (int i = 0; i < ndim; i++) {
+        hd[i] = chunk[i] = (hsize_t)dims[i];
+        if (i > 0)
+            row *= dims[i];
+        if (!dims[i])
+            deflate = 0;
+    }
+    if (deflate > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
+        deflate = 0;
+    if (deflate > 0) { /* chunks of about 1 MiB, whole along the other axes */
+        size_t k = row ? ((size_t)1 << 20) / row : 1;
+        chunk[0] = k < 1 ? 1 : k > dims[0] ? (hsize_t)dims[0] : (hsize_t)k;
+    }
+    hid_t space = -1, lcpl = -1, dcpl = -1, dset = -1;
     int rc = GT_OK;
     if ((space = H5Screate_simple(ndim, hd, NULL)) < 0 ||
         (lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 ||
         H5Pset_create_intermediate_group(lcpl, 1) < 0 ||
-        (dset = H5Dcreate2(f->file, shown(path), ftype, space, lcpl, H5P_DEFAULT,
-                           H5P_DEFAULT)) < 0 ||
+        (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        (deflate > 0 && (H5Pset_chunk(dcpl, ndim, chunk) < 0 ||
+                         H5Pset_deflate(dcpl, (unsigned)deflate) < 0)) ||
+        (dset = H5Dcreate2(f->file, shown(path), ftype, space, lcpl, dcpl, H5P_DEFAULT)) < 0 ||
         (H5Sget_simple_extent_npoints(space) > 0 &&
          H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0))
         rc = gt_error_set(err, GT_EIO, "%s: cannot write dataset /%s", f->path, shown(path));
     if (dset >= 0)
         H5Dclose(dset);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     if (lcpl >= 0)
         H5Pclose(lcpl);
     if (space >= 0)
         H5Sclose(space);
+    return rc;
+}
+
+static int write_array(gt_h5 *f, const char *path, hid_t ftype, hid_t mtype, const void *x,
+                       int ndim, const size_t *dims, gt_error *err)
+{
+    return write_array_z(f, path, ftype, mtype, x, ndim, dims, 0, err);
+}
+
+/* Open the dataset at path with its dataspace and type (all -1 and a
+ * message on failure; the caller closes what it gets). */
+static int open_dataset(gt_h5 *f, const char *path, hid_t *dset, hid_t *space, hid_t *type,
+                        gt_error *err)
+{
+    *dset = *space = *type = -1;
+    if (!gt_h5_exists(f, path))
+        return gt_error_set(err, GT_EFORMAT, "%s: no dataset /%s", f->path, shown(path));
+    int rc = GT_OK;
+    if ((*dset = H5Oopen(f->file, shown(path), H5P_DEFAULT)) >= 0 &&
+        H5Iget_type(*dset) != H5I_DATASET)
+        rc = gt_error_set(err, GT_EFORMAT, "%s: /%s is not a dataset", f->path, shown(path));
+    else if (*dset < 0 || (*space = H5Dget_space(*dset)) < 0 ||
+             (*type = H5Dget_type(*dset)) < 0)
+        rc = gt_error_set(err, GT_EFORMAT, "%s: cannot open dataset /%s", f->path, shown(path));
+    if (rc < 0) {
+        if (*type >= 0)
+            H5Tclose(*type);
+        if (*space >= 0)
+            H5Sclose(*space);
+        if (*dset >= 0)
+            H5Oclose(*dset);
+        *dset = *space = *type = -1;
+    }
     return rc;
 }
 
@@ -644,21 +635,10 @@ static int read_array(gt_h5 *f, const char *path, hid_t mtype, size_t esize, voi
     hid_t dset = -1, space = -1, type = -1;
     hsize_t hd[GT_H5_MAX_DIMS];
     void *buf = NULL;
-    int rc = GT_OK, nd = 0;
+    int rc, nd = 0;
     size_t count = 1;
-    if (!gt_h5_exists(f, path)) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s: no dataset /%s", f->path, shown(path));
+    if ((rc = open_dataset(f, path, &dset, &space, &type, err)) < 0)
         goto out;
-    }
-    if ((dset = H5Oopen(f->file, shown(path), H5P_DEFAULT)) >= 0 &&
-        H5Iget_type(dset) != H5I_DATASET) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s: /%s is not a dataset", f->path, shown(path));
-        goto out;
-    }
-    if (dset < 0 || (space = H5Dget_space(dset)) < 0 || (type = H5Dget_type(dset)) < 0) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s: cannot open dataset /%s", f->path, shown(path));
-        goto out;
-    }
     H5T_class_t cls = H5Tget_class(type);
     if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
         rc = gt_error_set(err, GT_EFORMAT, "%s: /%s does not hold numbers", f->path,
@@ -744,6 +724,145 @@ int gt_h5_read_i64(gt_h5 *f, const char *path, int64_t **x, size_t *n, int *ndim
     return read_array(f, path, H5T_NATIVE_INT64, sizeof(int64_t), (void **)x, n, ndim, dims,
                       err);
 }
+
+int gt__h5_write_u8_z(gt_h5 *f, const char *path, const uint8_t *x, int ndim,
+                      const size_t *dims, int level, gt_error *err)
+{
+    return write_array_z(f, path, H5T_STD_U8LE, H5T_NATIVE_UINT8, x, ndim, dims, level, err);
+}
+
+/* ------------------------------------------------------- string datasets */
+
+/* A variable-length string type in character set cset. */
+static hid_t vlen_str_type(H5T_cset_t cset)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, cset) < 0)) {
+        H5Tclose(t);
+        t = -1;
+    }
+    return t;
+}
+
+int gt_h5_write_strs(gt_h5 *f, const char *path, char *const *s, size_t n, gt_error *err)
+{
+    quiet();
+    if (n && !s)
+        return gt_error_set(err, GT_EINVAL, "gt_h5_write_strs: no strings");
+    /* NULL entries are written as "" (HDF5 would store a null string). */
+    const char **v = malloc((n ? n : 1) * sizeof *v);
+    hid_t type = vlen_str_type(H5T_CSET_UTF8);
+    int rc;
+    if (!v || type < 0) {
+        rc = gt_error_set(err, GT_ENOMEM, "%s: out of memory writing /%s",
+                          f ? f->path : "?", path ? shown(path) : "?");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            v[i] = s[i] ? s[i] : "";
+        size_t dims[1] = {n};
+        rc = write_array(f, path, type, type, v, 1, dims, err);
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    free(v);
+    return rc;
+}
+
+/* Read n fixed-length strings of the file type ftype into v (malloc'd). */
+static int read_fixed_strs(hid_t dset, hid_t ftype, H5T_cset_t cset, char **v, size_t n)
+{
+    /* NUL-terminated in memory, one longer than stored: nothing is cut. */
+    size_t len = H5Tget_size(ftype);
+    hid_t mtype = H5Tcopy(H5T_C_S1);
+    char *buf = NULL;
+    int ok = len > 0 && len < ((size_t)1 << 20) && n <= SIZE_MAX / (len + 1) && mtype >= 0 &&
+             H5Tset_size(mtype, len + 1) >= 0 && H5Tset_strpad(mtype, H5T_STR_NULLTERM) >= 0 &&
+             H5Tset_cset(mtype, cset) >= 0 && (buf = calloc(n * (len + 1), 1)) != NULL &&
+             H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] = dup_str(buf + i * (len + 1))) != NULL;
+    free(buf);
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    return ok ? 0 : -1;
+}
+
+/* Read n variable-length strings of the dataset into v (malloc'd). */
+static int read_vlen_strs(hid_t dset, hid_t space, H5T_cset_t cset, char **v, size_t n)
+{
+    hid_t mtype = vlen_str_type(cset);
+    char **raw = calloc(n, sizeof *raw);
+    int ok = mtype >= 0 && raw && H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0;
+    if (ok) {
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (v[i] = dup_str(raw[i] ? raw[i] : "")) != NULL;
+        H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, raw);
+    }
+    free(raw);
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    return ok ? 0 : -1;
+}
+
+int gt_h5_read_strs(gt_h5 *f, const char *path, char ***s, size_t *n, gt_error *err)
+{
+    quiet();
+    *s = NULL;
+    *n = 0;
+    if (!f || !path || !*shown(path))
+        return gt_error_set(err, GT_EINVAL, "gt_h5_read_strs: invalid arguments");
+    hid_t dset, space, type;
+    hsize_t count = 0;
+    char **v = NULL;
+    int rc = open_dataset(f, path, &dset, &space, &type, err);
+    if (rc < 0)
+        return rc;
+    if (H5Tget_class(type) != H5T_STRING) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s: /%s does not hold strings", f->path, shown(path));
+        goto out;
+    }
+    if (H5Sget_simple_extent_ndims(space) != 1 ||
+        H5Sget_simple_extent_dims(space, &count, NULL) < 0 || count > SIZE_MAX / sizeof(char *)) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s: /%s is not a list of strings", f->path,
+                          shown(path));
+        goto out;
+    }
+    if (!(v = calloc(count ? (size_t)count : 1, sizeof *v))) {
+        rc = gt_error_set(err, GT_ENOMEM, "%s: out of memory reading /%s", f->path, shown(path));
+        goto out;
+    }
+    /* HDF5 does not convert between character sets: read in the file's. */
+    htri_t vlen = H5Tis_variable_str(type);
+    H5T_cset_t cset = H5Tget_cset(type);
+    if (count && (vlen < 0 || cset < 0 ||
+                  (vlen ? read_vlen_strs(dset, space, cset, v, (size_t)count)
+                        : read_fixed_strs(dset, type, cset, v, (size_t)count)) < 0)) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s: cannot read the strings of /%s", f->path,
+                          shown(path));
+        goto out;
+    }
+    *s = v;
+    *n = (size_t)count;
+    v = NULL;
+out:
+    if (v)
+        gt_h5_strs_free(v, (size_t)count);
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Oclose(dset);
+    return rc;
+}
+
+void gt_h5_strs_free(char **s, size_t n)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* ------------------------------------------------------------- listings */
 
 static herr_t list_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
 {

@@ -1,6 +1,7 @@
 /*
  * The HDF5 store (format "gantry-store"): recordings with their channels,
- * quality masks, timestamps and label tracks.  Layout in gantry/store.h.
+ * quality masks, timestamps and label tracks.  Layout in gantry/store.h;
+ * images (imgstore.c) share the file.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
 #include "gantry/version.h"
+#include "store_internal.h"
 
 struct gt_store {
     gt_h5 *f;
@@ -21,6 +23,16 @@ struct gt_store {
     char **added; /* writing: names so far */
     int nadded;
 };
+
+gt_h5 *gt__store_h5(gt_store *s)
+{
+    return s ? s->f : NULL;
+}
+
+int gt__store_writing(const gt_store *s)
+{
+    return s && s->writing;
+}
 
 /* strdup, with NULL read as "". */
 static char *dup_str(const char *s)
@@ -371,8 +383,8 @@ int gt_store_commit(gt_store *s, gt_error *err)
         return gt_error_set(err, GT_EINVAL, "gt_store_commit: not a store being written");
     }
     int rc = GT_OK;
-    if (!s->nadded) {
-        rc = gt_error_set(err, GT_EINVAL, "%s: no recordings to write", s->path);
+    if (!s->nadded && !gt_h5_exists(s->f, "images")) {
+        rc = gt_error_set(err, GT_EINVAL, "%s: no recordings or images to write", s->path);
         gt_h5_abort(s->f);
     } else {
         rc = gt_h5_commit(s->f, err);
@@ -402,7 +414,8 @@ int gt_store_open(gt_store **out, const char *path, gt_error *err)
     if (!s)
         return gt_error_set(err, GT_ENOMEM, "%s: out of memory", path);
     int rc = gt_h5_open(&s->f, path, GT_STORE_FORMAT, GT_STORE_FORMAT_MAJOR, NULL, err);
-    if (rc == GT_OK)
+    /* A store of images only has no /recordings/. */
+    if (rc == GT_OK && gt_h5_exists(s->f, "recordings"))
         rc = gt_h5_list(s->f, "recordings", &s->names, &s->count, err);
     if (rc != GT_OK) {
         gt_h5_close(s->f);

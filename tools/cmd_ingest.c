@@ -1,5 +1,5 @@
 /* gantry ingest: historian CSV, .mat vibration recordings and raw floats
- * into one HDF5 store. */
+ * into one HDF5 store; image files and folders go to ingest_images.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -13,6 +13,7 @@
 #include "gantry/resample_rate.h"
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
+#include "ingest_images.h"
 #include "tool.h"
 
 static const char help[] =
@@ -22,6 +23,8 @@ static const char help[] =
     "and raw little-endian floats (.f32, .f64, .raw, .bin) into one HDF5 store\n"
     "(layout: README.md, \"The store\").  Each input becomes a recording named\n"
     "after the file (its folder is prefixed when two inputs share a name).\n"
+    "Image files and folders become the store's image set instead (see images\n"
+    "below; one run takes recordings or images, not both).\n"
     "The store is written under a temporary name and renamed at the end: a\n"
     "failed run leaves nothing behind and never touches an existing store.\n"
     "\n"
@@ -75,12 +78,35 @@ static const char help[] =
     "  --labels FILE.csv       intervals start,end[,class] (times, or sample indices)\n"
     "  --nab-labels FILE.json  NAB's combined_windows.json (matched by file path)\n"
     "\n"
+    "images (when the inputs are .png/.jpg/.jpeg files or folders; folders are\n"
+    "walked recursively in path order and other files in them ignored)\n"
+    "  --size S                the images' side in pixels, 8..1024 (default 64)\n"
+    "  --fit crop|tile         crop: the centred square, the shorter side scaled to S\n"
+    "                          (default); tile: S x S patches at the file's resolution\n"
+    "                          (the last one of a row or column moved back to the\n"
+    "                          border; images smaller than S give none, reported)\n"
+    "  --scale F               tile: resize each image by F first\n"
+    "  --channels 1|3, --gray  grey or RGB (default: 1 if every file is grey, else 3);\n"
+    "                          --gray is --channels 1 (NEU's RGB files of grey content)\n"
+    "  --class-from folder|prefix|none   folder (default): the first folder below the\n"
+    "                          input folder (magnetic_tile/ -> MT_Free...), or prefix\n"
+    "                          for files not in a sub-folder; prefix: the file name up\n"
+    "                          to its last _<digits> (crazing_12.jpg -> crazing);\n"
+    "                          --class-map renames them (MT_Free=normal)\n"
+    "  --masks SUFFIX          X's mask is the file stem(X)+SUFFIX beside it (.png:\n"
+    "                          X.jpg's mask is X.png), cut like X, > 127 is defect;\n"
+    "                          an image without one gets an all-0 mask (counted)\n"
+    "  --strict                refuse unreadable, truncated or corrupt image files\n"
+    "                          (default: skip each with a warning naming it, counted)\n"
+    "\n"
     "  --progress | --quiet    progress on stderr (default: only on a terminal)\n"
     "\n"
     "examples:\n"
     "  gantry ingest plant.csv --resample 1s -o plant.h5\n"
     "  gantry ingest skab/data/valve1/*.csv -o skab.h5\n"
-    "  gantry ingest cwru/12k_DE/IR007_0.mat --rate 12000 --class inner_race -o ir.h5\n";
+    "  gantry ingest cwru/12k_DE/IR007_0.mat --rate 12000 --class inner_race -o ir.h5\n"
+    "  gantry ingest neu_det/IMAGES --class-from prefix --gray -o neu.h5\n"
+    "  gantry ingest magnetic_tile --masks .png --fit tile --class-map MT_Free=normal -o mt.h5\n";
 
 typedef struct ingest {
     gt_csv_opts csv;
@@ -216,18 +242,13 @@ static int finish(ingest *g, gt_recording *r, const char *path)
         r->cls = xstrdup(g->cls);
     }
     if (g->class_map) {
-        /* items were checked to be PREFIX=CLASS when the option was read */
-        const char *b = strrchr(path, '/'), *p = g->class_map, *item;
+        const char *b = strrchr(path, '/'), *to;
         size_t len;
         b = b ? b + 1 : path;
-        while (tool_list_next(&p, &item, &len)) {
-            const char *eq = memchr(item, '=', len);
-            if (!strncmp(b, item, (size_t)(eq - item))) {
-                free(r->cls);
-                if (!(r->cls = strndup(eq + 1, (size_t)(item + len - eq - 1))))
-                    return tool_fail("out of memory");
-                break;
-            }
+        if ((to = ingest_class_map(g->class_map, b, &len))) {
+            free(r->cls);
+            if (!(r->cls = strndup(to, len)))
+                return tool_fail("out of memory");
         }
     }
     if (!isnan(g->rpm))
@@ -760,7 +781,8 @@ int cmd_ingest(int argc, char **argv)
         O_FORCE = 256, O_NAME, O_CLASS, O_CLASSMAP, O_FORMAT, O_DELIM, O_DECOMMA, O_HEADER, O_NOHEADER,
         O_TIMECOL, O_TIMEFMT, O_TAGCOL, O_VALCOL, O_QCOL, O_LABCOLS, O_SEGMENT, O_RESAMPLE,
         O_METHOD, O_MAXGAP, O_MERGE, O_SKIPBAD, O_VARS, O_RATE, O_TORATE, O_RPM, O_DTYPE,
-        O_CHANNELS, O_UNITS, O_LABELS, O_NAB, O_PROGRESS, O_QUIET, O_NORATECHECK
+        O_CHANNELS, O_UNITS, O_LABELS, O_NAB, O_PROGRESS, O_QUIET, O_NORATECHECK,
+        O_SIZE, O_FIT, O_SCALE, O_GRAY, O_CLASSFROM, O_MASKS, O_STRICT
     };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, O_FORCE},
@@ -789,6 +811,10 @@ int cmd_ingest(int argc, char **argv)
         {"nab-labels", required_argument, NULL, O_NAB},
         {"progress", no_argument, NULL, O_PROGRESS}, {"quiet", no_argument, NULL, O_QUIET},
         {"no-rate-check", no_argument, NULL, O_NORATECHECK},
+        {"size", required_argument, NULL, O_SIZE}, {"fit", required_argument, NULL, O_FIT},
+        {"scale", required_argument, NULL, O_SCALE}, {"gray", no_argument, NULL, O_GRAY},
+        {"class-from", required_argument, NULL, O_CLASSFROM},
+        {"masks", required_argument, NULL, O_MASKS}, {"strict", no_argument, NULL, O_STRICT},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     ingest g;
@@ -798,7 +824,8 @@ int cmd_ingest(int argc, char **argv)
     g.channels = 1;
     g.progress = -1;
     g.rate_check = 1;
-    const char *out = NULL, *labels = NULL, *nab = NULL;
+    const char *out = NULL, *labels = NULL, *nab = NULL, *image_opt = NULL;
+    img_opts img = {.size = 64, .class_from = IMG_CLASS_FOLDER};
     float v;
     int c;
     optind = 1;
@@ -860,13 +887,48 @@ int cmd_ingest(int argc, char **argv)
             else if (!strcmp(optarg, "float64")) g.dtype64 = 1;
             else return tool_fail("--dtype must be float32 or float64, not '%s'", optarg), 2;
             break;
-        case O_CHANNELS: if (tool_int("--channels", optarg, 1, 4096, &g.channels)) return 2; break;
+        case O_CHANNELS:
+            if (tool_int("--channels", optarg, 1, 4096, &g.channels)) return 2;
+            img.channels = g.channels;
+            break;
         case O_UNITS: g.units = optarg; break;
         case O_LABELS: labels = optarg; break;
         case O_NAB: nab = optarg; break;
         case O_PROGRESS: g.progress = 1; break;
         case O_QUIET: g.progress = 0; break;
         case O_NORATECHECK: g.rate_check = 0; break;
+        case O_SIZE:
+            if (tool_int("--size", optarg, 8, 1024, &img.size)) return 2;
+            image_opt = "--size";
+            break;
+        case O_FIT:
+            if (strcmp(optarg, "crop") && strcmp(optarg, "tile"))
+                return tool_fail("--fit must be crop or tile, not '%s'", optarg), 2;
+            img.tile = !strcmp(optarg, "tile");
+            image_opt = "--fit";
+            break;
+        case O_SCALE:
+            if (tool_float("--scale", optarg, &v)) return 2;
+            if (!(v > 0 && v <= 16)) return tool_fail("--scale must be in (0, 16]"), 2;
+            img.scale = v;
+            image_opt = "--scale";
+            break;
+        case O_GRAY: img.channels = 1; image_opt = "--gray"; break;
+        case O_CLASSFROM:
+            if (!strcmp(optarg, "folder")) img.class_from = IMG_CLASS_FOLDER;
+            else if (!strcmp(optarg, "prefix")) img.class_from = IMG_CLASS_PREFIX;
+            else if (!strcmp(optarg, "none")) img.class_from = IMG_CLASS_NONE;
+            else return tool_fail("--class-from must be folder, prefix or none, not '%s'", optarg), 2;
+            image_opt = "--class-from";
+            break;
+        case O_MASKS:
+            if (!*optarg || strchr(optarg, '/'))
+                return tool_fail("--masks needs a file-name suffix (.png, _mask.png), not '%s'",
+                                 optarg), 2;
+            img.masks = optarg;
+            image_opt = "--masks";
+            break;
+        case O_STRICT: img.strict = 1; image_opt = "--strict"; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -884,6 +946,33 @@ int cmd_ingest(int argc, char **argv)
             return tool_fail("%s: no such file", g.inputs[i]);
     if (!g.force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
+    /* Images or recordings: one kind per run. */
+    int nimg = 0, first_img = -1, first_rec = -1;
+    for (int i = 0; i < g.ninputs; i++) {
+        int is_img = ingest_is_image_input(g.inputs[i]);
+        nimg += is_img;
+        if (is_img && first_img < 0)
+            first_img = i;
+        if (!is_img && first_rec < 0)
+            first_rec = i;
+    }
+    if (nimg && nimg < g.ninputs)
+        return tool_fail("%s is an image input and %s is not: a store gets recordings or "
+                         "images from one run, not both (ingest them separately)",
+                         g.inputs[first_img], g.inputs[first_rec]), 2;
+    if (nimg) {
+        if (img.channels != 0 && img.channels != 1 && img.channels != 3)
+            return tool_fail("--channels must be 1 or 3 for images"), 2;
+        if (img.scale > 0 && !img.tile)
+            return tool_fail("--scale applies to --fit tile (crop scales to --size itself)"), 2;
+        img.cls = g.cls;
+        img.class_map = g.class_map;
+        img.progress = g.progress;
+        return ingest_images(g.inputs, g.ninputs, out, &img);
+    }
+    if (image_opt)
+        return tool_fail("%s applies to image files and folders, not to %s", image_opt,
+                         g.inputs[0]), 2;
 
     gt_error err = {0};
     if ((labels && gt_intervals_read_csv(labels, &g.labels, &err)) ||

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gantry/imgstore.h"
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
 #include "tool.h"
@@ -15,7 +16,9 @@ static const char help[] =
     "What a store holds, per recording: class, source, samples, rate, time span,\n"
     "gaps, and per channel the units, value range, mean and the share of samples\n"
     "that are bad, missing or interpolated; label tracks with their labelled\n"
-    "samples and intervals; and a summary of the classes.\n"
+    "samples and intervals; and a summary of the classes.  For a store of images:\n"
+    "their size, channels and fit, the images per class, the files they came\n"
+    "from, and with masks how many are defective.\n"
     "\n"
     "  --json             machine-readable output (one JSON object)\n"
     "  --recording NAME   only this recording\n";
@@ -241,6 +244,62 @@ static void print_table(const gt_recording *r, const rec_stats *s)
     putchar('\n');
 }
 
+/* The image set's summary, as text or as the JSON member "images". */
+static void print_images(const gt_imageset *s, int json)
+{
+    size_t *per = calloc((size_t)s->nclasses + 1, sizeof *per), defective = 0, unclassed = 0;
+    size_t *files = calloc((size_t)s->nclasses + 1, sizeof *files);
+    char *seen = calloc((size_t)s->nfiles + 1, 1);
+    if (!per || !files || !seen) {
+        fputs("gantry inspect: out of memory\n", stderr);
+        exit(1);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        int k = s->cls[i];
+        if (k < 0)
+            unclassed++;
+        else
+            per[k]++;
+        if (k >= 0 && !seen[s->file[i]])
+            files[k]++;
+        seen[s->file[i]] = 1;
+        defective += gt_imageset_defective(s, i) != 0;
+    }
+    if (json) {
+        printf(", \"images\": {\"size\": %d, \"channels\": %d, \"fit\": ", s->size,
+               s->channels);
+        tool_json_str(s->fit);
+        printf(", \"count\": %zu, \"files\": %d, \"source\": ", s->n, s->nfiles);
+        tool_json_str(s->source);
+        printf(", \"classes\": {");
+        for (int k = 0; k < s->nclasses; k++) {
+            printf("%s", k ? ", " : "");
+            tool_json_str(s->classes[k]);
+            printf(": %zu", per[k]);
+        }
+        printf("}, \"unclassed\": %zu, \"masks\": %s, \"defective\": %zu}", unclassed,
+               s->masks ? "true" : "false", defective);
+    } else {
+        const char *what = strcmp(s->fit, "tile") ? "images" : "patches";
+        printf("images   %zu %s of %d x %d, %d channel%s, fit %s, from %d file%s\n", s->n, what,
+               s->size, s->size, s->channels, s->channels == 1 ? "" : "s", s->fit, s->nfiles,
+               s->nfiles == 1 ? "" : "s");
+        if (*s->source)
+            printf("  source   %s\n", s->source);
+        for (int k = 0; k < s->nclasses; k++)
+            printf("  class    %-20s %8zu %s from %zu file%s\n", s->classes[k], per[k], what,
+                   files[k], files[k] == 1 ? "" : "s");
+        if (unclassed)
+            printf("  class    %-20s %8zu %s\n", "(none)", unclassed, what);
+        if (s->masks)
+            printf("  masks    %zu of %zu %s defective (%.1f%%)\n", defective, s->n, what,
+                   pct(defective, s->n));
+    }
+    free(per);
+    free(files);
+    free(seen);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -303,6 +362,9 @@ int cmd_inspect(int argc, char **argv)
     }
     if (!rc && only && !shown)
         rc = tool_fail("%s: no recording '%s'", path, only);
+    gt_imageset *images = NULL;
+    if (!rc && !only && gt_store_has_images(st) && gt_store_read_images(st, &images, &err))
+        rc = tool_fail_err(&err);
     if (!rc) {
         if (json) {
             printf("\n ], \"classes\": {");
@@ -311,8 +373,15 @@ int cmd_inspect(int argc, char **argv)
                 tool_json_str(classes[k] && *classes[k] ? classes[k] : "");
                 printf(": %zu", class_count[k]);
             }
-            printf("}}\n");
+            printf("}");
+            if (images)
+                print_images(images, 1);
+            printf("}\n");
+        } else if (images && !n) {
+            print_images(images, 0);
         } else {
+            if (images)
+                print_images(images, 0);
             printf("%s: %d recording%s", path, shown, shown == 1 ? "" : "s");
             for (int k = 0; k < ncls; k++)
                 printf("%s%s %zu", k ? ", " : "; classes: ",
@@ -324,6 +393,7 @@ int cmd_inspect(int argc, char **argv)
         free(classes[k]);
     free(classes);
     free(class_count);
+    gt_imageset_free(images);
     gt_store_close(st);
     return rc;
 }

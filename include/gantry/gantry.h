@@ -34,6 +34,8 @@
 #include "gantry/features.h"
 #include "gantry/gan.h"
 #include "gantry/h5.h"
+#include "gantry/image.h"
+#include "gantry/imgstore.h"
 #include "gantry/kernels.h"
 #include "gantry/labels.h"
 #include "gantry/loss.h"

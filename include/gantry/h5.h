@@ -117,6 +117,14 @@ int gt_h5_write_i64(gt_h5 *f, const char *path, const int64_t *x, int ndim,
 int gt_h5_read_i64(gt_h5 *f, const char *path, int64_t **x, size_t *n, int *ndim,
                    size_t *dims, gt_error *err);
 
+/* Lists of strings (1-D datasets; n may be 0), written as variable-length
+ * UTF-8 strings (h5py reads them as str; a NULL entry is written as "").
+ * Reading takes variable- or fixed-length strings: *s gets an array of *n
+ * malloc'd strings (NULL on failure), to free with gt_h5_strs_free. */
+int gt_h5_write_strs(gt_h5 *f, const char *path, char *const *s, size_t n, gt_error *err);
+int gt_h5_read_strs(gt_h5 *f, const char *path, char ***s, size_t *n, gt_error *err);
+void gt_h5_strs_free(char **s, size_t n); /* s may be NULL */
+
 /* The names of the links in a group, in name order; free with
  * gt_h5_names_free. */
 int gt_h5_list(gt_h5 *f, const char *group, char ***names, int *count, gt_error *err);

@@ -27,8 +27,11 @@
  *                             interval files, SKAB's `anomaly` and
  *                             `changepoint` columns), 0 elsewhere
  *
- * Channels of one recording share its time axis (n samples each).  A reader
- * refuses another format or a newer major version.  Writing goes through a
+ *   /images/                  inspection images (gantry/imgstore.h)
+ *
+ * Channels of one recording share its time axis (n samples each).  A store
+ * may hold recordings, images, or both; one without /recordings/ opens with
+ * 0 recordings.  A reader refuses another format or a newer major version.  Writing goes through a
  * temporary file renamed at commit (see gantry/h5.h).
  */
 #ifndef GANTRY_STORE_H
