@@ -1,6 +1,6 @@
-/* The fault classifier: a small 1D CNN on the engine, its training loop
- * (class-balanced batches, softmax cross-entropy, Adam), prediction and its
- * model file. */
+/* The fault classifier: a small 1D or 2D CNN on the engine, its training
+ * loop (class-balanced batches, augmentation, softmax cross-entropy, Adam)
+ * and prediction.  Its model file: classifier_io.c. */
 #include "gantry/classifier.h"
 
 #include <math.h>
@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gantry/h5.h"
+#include "classifier_internal.h"
 #include "gantry/loss.h"
 #include "gantry/names.h"
 #include "gantry/rng.h"
 
-/* Batches of a loaded classifier. */
-#define LOAD_BATCH 64
 /* Steps the progress averages run over. */
 #define AVG_STEPS 50
 
@@ -46,9 +44,16 @@ int gt_clf_input_parse(const char *s, gt_clf_input *out, gt_error *err)
 
 gt_classifier_cfg gt_classifier_cfg_default(int nch, int window, int nclasses)
 {
-    gt_classifier_cfg c = {.nch = nch, .window = window, .input = GT_CLF_RAW,
+    gt_classifier_cfg c = {.dims = 1, .nch = nch, .window = window, .input = GT_CLF_RAW,
                            .nclasses = nclasses, .width = 8, .max_width = 64,
                            .dropout = 0.3f, .batch = 64};
+    return c;
+}
+
+gt_classifier_cfg gt_classifier_cfg_default_2d(int channels, int size, int nclasses)
+{
+    gt_classifier_cfg c = gt_classifier_cfg_default(channels, size, nclasses);
+    c.dims = 2;
     return c;
 }
 
@@ -57,15 +62,38 @@ int gt_classifier_input_len(const gt_classifier_cfg *c)
     return c->input == GT_CLF_SPECTRUM ? c->window / 2 : c->window;
 }
 
+size_t gt_classifier_sample_size(const gt_classifier_cfg *c)
+{
+    size_t n = (size_t)c->nch * (size_t)c->window;
+    return c->dims == 2 ? n * (size_t)c->window : n;
+}
+
+int gt__classifier_min_window(int dims)
+{
+    return dims == 2 ? 16 : 32;
+}
+
 static int check_cfg(const gt_classifier_cfg *c, gt_error *err)
 {
+    if (c->dims != 1 && c->dims != 2)
+        return gt_error_set(err, GT_EINVAL, "classifier: dims %d (1: windows, 2: images)",
+                            c->dims);
     if (c->nch < 1)
         return gt_error_set(err, GT_EINVAL, "classifier: %d channels (need at least 1)", c->nch);
-    if (c->window < 32)
-        return gt_error_set(err, GT_EINVAL, "classifier: window %d is too short (at least 32)",
-                            c->window);
+    const int lo = gt__classifier_min_window(c->dims);
+    if (c->window < lo)
+        return gt_error_set(err, GT_EINVAL, "classifier: %s %d is too short (at least %d)",
+                            c->dims == 2 ? "image side (window)" : "window", c->window, lo);
+    if (c->dims == 2 && c->window > GT__CLF_MAX_SIDE)
+        return gt_error_set(err, GT_EINVAL,
+                            "classifier: image side (window) %d is too long (at most %d)",
+                            c->window, GT__CLF_MAX_SIDE);
     if ((unsigned)c->input > GT_CLF_SPECTRUM)
         return gt_error_set(err, GT_EINVAL, "classifier: unknown input %d", (int)c->input);
+    if (c->dims == 2 && c->input != GT_CLF_RAW)
+        return gt_error_set(err, GT_EINVAL,
+                            "classifier: %s input is for 1D windows; images take raw pixels",
+                            gt_clf_input_name(c->input));
     if (c->nclasses < 2)
         return gt_error_set(err, GT_EINVAL,
                             "classifier: %d class%s (a classifier needs at least 2)",
@@ -81,11 +109,25 @@ static int check_cfg(const gt_classifier_cfg *c, gt_error *err)
     return GT_OK;
 }
 
+/* A halving convolution's kernel, stride and padding: "kK s2 pP", or
+ * "kKxK s2x2 pPxP" for images (P = K / 2). */
+static const char *conv_ksp(char *b, size_t cap, int two, int k)
+{
+    if (two)
+        snprintf(b, cap, "k%dx%d s2x2 p%dx%d", k, k, k / 2, k / 2);
+    else
+        snprintf(b, cap, "k%d s2 p%d", k, k / 2);
+    return b;
+}
+
 int gt_classifier_spec(const gt_classifier_cfg *c, char *buf, size_t cap, gt_error *err)
 {
     int rc = check_cfg(c, err);
     if (rc)
         return rc;
+    /* 1D: a k7 convolution, then k5 ones down to a length of 8; 2D: k5x5
+     * ones down to a side of 4 */
+    const int two = c->dims == 2, last = two ? 4 : 8;
     int len = gt_classifier_input_len(c), width = c->width;
     size_t at = 0;
 #define EMIT(...)                                                                   \
@@ -93,12 +135,16 @@ int gt_classifier_spec(const gt_classifier_cfg *c, char *buf, size_t cap, gt_err
         int n_ = snprintf(at < cap ? buf + at : NULL, at < cap ? cap - at : 0, __VA_ARGS__); \
         at += (size_t)n_;                                                           \
     } while (0)
-    EMIT("input %dx%d\n", c->nch, len);
-    EMIT("conv %d k7 s2 p3 nobias\nbn\nrelu\n", width);
+    char ksp[48];
+    if (two)
+        EMIT("input %dx%dx%d\n", c->nch, len, len);
+    else
+        EMIT("input %dx%d\n", c->nch, len);
+    EMIT("conv %d %s nobias\nbn\nrelu\n", width, conv_ksp(ksp, sizeof ksp, two, two ? 5 : 7));
     len = (len + 1) / 2;
-    while (len > 8) {
+    while (len > last) {
         width = 2 * width < c->max_width ? 2 * width : c->max_width;
-        EMIT("conv %d k5 s2 p2 nobias\nbn\nrelu\n", width);
+        EMIT("conv %d %s nobias\nbn\nrelu\n", width, conv_ksp(ksp, sizeof ksp, two, 5));
         len = (len + 1) / 2;
     }
     EMIT("flatten\n");
@@ -169,9 +215,8 @@ void gt_classifier_free(gt_classifier *clf)
     free(clf);
 }
 
-/* Everything but the model. */
-static int clf_alloc(gt_classifier **out, const gt_classifier_cfg *c, char *const *classes,
-                     char *const *channels, gt_error *err)
+int gt__classifier_alloc(gt_classifier **out, const gt_classifier_cfg *c, char *const *classes,
+                         char *const *channels, gt_error *err)
 {
     *out = NULL;
     int rc = check_cfg(c, err);
@@ -189,12 +234,12 @@ static int clf_alloc(gt_classifier **out, const gt_classifier_cfg *c, char *cons
         return rc;
     }
     const size_t nch = (size_t)c->nch, b = (size_t)c->batch, K = (size_t)c->nclasses;
-    const size_t L = (size_t)gt_classifier_input_len(c);
+    const size_t L = (size_t)gt_classifier_input_len(c), S = gt_classifier_sample_size(c);
     gt_classifier_work *w = clf->work = calloc(1, sizeof *w);
     clf->center = calloc(nch, sizeof(float));
     clf->scale = malloc(nch * sizeof(float));
     if (w) {
-        w->xb = malloc(b * nch * L * sizeof(float));
+        w->xb = malloc(b * (c->input == GT_CLF_SPECTRUM ? nch * L : S) * sizeof(float));
         w->logits = malloc(b * K * sizeof(float));
         w->dlogits = malloc(b * K * sizeof(float));
         w->yb = malloc(b * sizeof(int));
@@ -232,7 +277,7 @@ int gt_classifier_create(gt_classifier **out, const gt_classifier_cfg *c, char *
     gt_classifier *clf;
     int rc = gt_classifier_spec(c, spec, sizeof spec, err);
     if (!rc)
-        rc = clf_alloc(&clf, c, classes, channels, err);
+        rc = gt__classifier_alloc(&clf, c, classes, channels, err);
     if (rc) {
         *out = NULL;
         return rc;
@@ -407,6 +452,40 @@ static int argmax(const float *v, int k)
     return best;
 }
 
+/*
+ * Copy a sample (nch x L, or nch x L x L for images) to dst, augmented the
+ * same way in every channel: a window rotated by a random offset; an image
+ * flipped top to bottom, left to right and transposed, each with
+ * probability 1/2 (together, each of the square's 8 symmetries, the
+ * quarter-turn rotations among them, with probability 1/8).
+ */
+static void augment(float *dst, const float *from, int dims, int nch, size_t L, gt_rng *r)
+{
+    if (dims == 1) {
+        size_t off = gt_rng_below(r, (uint32_t)L);
+        for (int ch = 0; ch < nch; ch++) {
+            memcpy(dst + (size_t)ch * L, from + (size_t)ch * L + off, (L - off) * sizeof(float));
+            memcpy(dst + (size_t)ch * L + (L - off), from + (size_t)ch * L, off * sizeof(float));
+        }
+        return;
+    }
+    const uint32_t sym = gt_rng_below(r, 8);
+    const int flip_rows = sym & 1, flip_cols = (sym >> 1) & 1, transpose = (sym >> 2) & 1;
+    for (int ch = 0; ch < nch; ch++) {
+        const float *s = from + (size_t)ch * L * L;
+        float *d = dst + (size_t)ch * L * L;
+        for (size_t i = 0; i < L; i++)
+            for (size_t j = 0; j < L; j++) {
+                size_t a = transpose ? j : i, b = transpose ? i : j;
+                if (flip_rows)
+                    a = L - 1 - a;
+                if (flip_cols)
+                    b = L - 1 - b;
+                d[i * L + j] = s[a * L + b];
+            }
+    }
+}
+
 int gt_classifier_train(gt_classifier *clf, const float *x, const int *cls, size_t n,
                         const gt_classifier_train_cfg *t, gt_classifier_progress_fn progress,
                         void *ctx, gt_error *err)
@@ -430,8 +509,8 @@ int gt_classifier_train(gt_classifier *clf, const float *x, const int *cls, size
             return gt_error_set(err, GT_EINVAL, "classifier: window %zu has class %d (0 to %d)", i,
                                 cls[i], K - 1);
     gt_classifier_work *w = clf->work;
-    const size_t L = (size_t)gt_classifier_input_len(c), S = (size_t)c->nch * L;
-    const size_t xs = (size_t)c->nch * (size_t)c->window;
+    const size_t L = (size_t)gt_classifier_input_len(c), xs = gt_classifier_sample_size(c);
+    const size_t S = c->input == GT_CLF_SPECTRUM ? (size_t)c->nch * L : xs;
     float *feat = NULL, *hl = malloc((size_t)t->steps * sizeof(float)),
           *ha = malloc((size_t)t->steps * sizeof(float));
     sampler smp = {0};
@@ -456,20 +535,10 @@ int gt_classifier_train(gt_classifier *clf, const float *x, const int *cls, size
     for (long s = 0; s < t->steps; s++) {
         for (int i = 0; i < b; i++) {
             size_t k = sampler_next(&smp, &rng);
-            float *dst = w->xb + (size_t)i * S;
-            const float *from = src + k * stride;
-            if (shift) {
-                /* rotate every channel by one random offset */
-                size_t off = gt_rng_below(&rng, (uint32_t)L);
-                for (int ch = 0; ch < c->nch; ch++) {
-                    memcpy(dst + (size_t)ch * L, from + (size_t)ch * L + off,
-                           (L - off) * sizeof(float));
-                    memcpy(dst + (size_t)ch * L + (L - off), from + (size_t)ch * L,
-                           off * sizeof(float));
-                }
-            } else {
-                memcpy(dst, from, S * sizeof(float));
-            }
+            if (shift)
+                augment(w->xb + (size_t)i * S, src + k * stride, c->dims, c->nch, L, &rng);
+            else
+                memcpy(w->xb + (size_t)i * S, src + k * stride, S * sizeof(float));
             w->yb[i] = cls[k];
         }
         gt_model_zero_grad(m);
@@ -532,7 +601,7 @@ int gt_classifier_predict(gt_classifier *clf, const float *x, size_t n, int *out
                           float *out_probs)
 {
     const int K = clf->cfg.nclasses;
-    const size_t xs = (size_t)clf->cfg.nch * (size_t)clf->cfg.window, b = (size_t)clf->cfg.batch;
+    const size_t xs = gt_classifier_sample_size(&clf->cfg), b = (size_t)clf->cfg.batch;
     float *logits = clf->work->logits;
     for (size_t at = 0; at < n; at += b) {
         size_t m = n - at < b ? n - at : b;
@@ -555,189 +624,4 @@ int gt_classifier_predict(gt_classifier *clf, const float *x, size_t n, int *out
         }
     }
     return GT_OK;
-}
-
-/* ---------------------------------------------------------------- files */
-
-static int write_all(const gt_classifier *clf, gt_h5 *f, gt_error *err)
-{
-    const gt_classifier_cfg *c = &clf->cfg;
-    char *chans = gt_names_join(clf->channels, c->nch), *classes = gt_names_join(clf->classes,
-                                                                            c->nclasses);
-    const size_t nch = (size_t)c->nch, L = (size_t)gt_classifier_input_len(c);
-    const size_t d1[1] = {nch}, d2[2] = {nch, L}, dh[1] = {(size_t)clf->steps};
-    int rc = chans && classes ? GT_OK : gt_error_set(err, GT_ENOMEM, "out of memory");
-    if (!rc) rc = gt_h5_write_model(f, "classifier", clf->model, 0, err);
-    if (!rc) rc = gt_h5_write_attr_str(f, "/", "kind", GT_CLASSIFIER_KIND, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "window", c->window, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "hop", clf->hop, err);
-    if (!rc) rc = gt_h5_write_attr_str(f, "/", "input", gt_clf_input_name(c->input), err);
-    if (!rc) rc = gt_h5_write_attr_str(f, "/", "channels", chans, err);
-    if (!rc) rc = gt_h5_write_attr_str(f, "/", "classes", classes, err);
-    if (!rc) rc = gt_h5_write_attr_str(f, "/", "normalize", gt_norm_name(clf->norm), err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "rate_hz", clf->rate_hz, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "steps", (double)clf->steps, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "seed", (double)clf->seed, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "width", c->width, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "max_width", c->max_width, err);
-    if (!rc) rc = gt_h5_write_attr_double(f, "/", "dropout", c->dropout, err);
-    if (!rc) rc = gt_h5_write_floats(f, "norm/center", clf->center, 1, d1, err);
-    if (!rc) rc = gt_h5_write_floats(f, "norm/scale", clf->scale, 1, d1, err);
-    if (!rc && clf->feat_center)
-        rc = gt_h5_write_floats(f, "feature/center", clf->feat_center, 2, d2, err);
-    if (!rc && clf->feat_scale)
-        rc = gt_h5_write_floats(f, "feature/scale", clf->feat_scale, 2, d2, err);
-    /* (an untrained classifier has an empty history) */
-    float none = 0;
-    if (!rc)
-        rc = gt_h5_write_floats(f, "history/loss", clf->hist_loss ? clf->hist_loss : &none, 1,
-                                dh, err);
-    if (!rc)
-        rc = gt_h5_write_floats(f, "history/accuracy", clf->hist_acc ? clf->hist_acc : &none, 1,
-                                dh, err);
-    free(chans);
-    free(classes);
-    return rc;
-}
-
-int gt_classifier_save(const gt_classifier *clf, const char *path, gt_error *err)
-{
-    gt_h5 *f;
-    int rc = gt_h5_create(&f, path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, GT_MODEL_FORMAT_MINOR,
-                          err);
-    if (rc)
-        return rc;
-    if ((rc = write_all(clf, f, err))) {
-        gt_h5_abort(f);
-        return rc;
-    }
-    return gt_h5_commit(f, err);
-}
-
-/* A float dataset of exactly n values into dst. */
-static int read_exact(gt_h5 *f, const char *path, const char *file, float *dst, size_t n,
-                      gt_error *err)
-{
-    float *v = NULL;
-    size_t got = 0;
-    int rc = gt_h5_read_floats(f, path, &v, &got, NULL, NULL, err);
-    if (!rc && got != n)
-        rc = gt_error_set(err, GT_ESHAPE, "%s: /%s has %zu values, the classifier needs %zu",
-                          file, path, got, n);
-    if (!rc)
-        memcpy(dst, v, n * sizeof(float));
-    free(v);
-    return rc;
-}
-
-static int read_int_attr(gt_h5 *f, const char *file, const char *name, int lo, int *out,
-                         gt_error *err)
-{
-    double v;
-    int rc = gt_h5_read_attr_double(f, "/", name, &v, err);
-    if (rc)
-        return rc;
-    if (!(v >= lo && v <= 1e9) || v != floor(v))
-        return gt_error_set(err, GT_EFORMAT, "%s: attribute %s is %g", file, name, v);
-    *out = (int)v;
-    return GT_OK;
-}
-
-static int read_all(gt_classifier **out, gt_h5 *f, const char *path, gt_error *err)
-{
-    char *kind = NULL, *input = NULL, *chans = NULL, *classes = NULL, *norm = NULL;
-    char **chan_v = NULL, **cls_v = NULL;
-    int nch = 0, ncls = 0, hop = 0;
-    double dropout = 0, rate = 0, steps = 0, seed = 0;
-    gt_classifier_cfg c = gt_classifier_cfg_default(1, 32, 2);
-    gt_classifier *clf = NULL;
-    gt_model *m = NULL;
-    gt_error e2 = {0};
-    int rc = gt_h5_read_attr_str(f, "/", "kind", &kind, err);
-    if (!rc && strcmp(kind, GT_CLASSIFIER_KIND))
-        rc = gt_error_set(err, GT_EFORMAT, "%s: holds a %s model, not a classifier", path, kind);
-    if (!rc) rc = gt_h5_read_attr_str(f, "/", "input", &input, err);
-    if (!rc && gt_clf_input_parse(input, &c.input, &e2))
-        rc = gt_error_set(err, GT_EFORMAT, "%s: attribute input: %s", path, e2.msg);
-    if (!rc) rc = gt_h5_read_attr_str(f, "/", "channels", &chans, err);
-    if (!rc) rc = gt_h5_read_attr_str(f, "/", "classes", &classes, err);
-    if (!rc) rc = gt_h5_read_attr_str(f, "/", "normalize", &norm, err);
-    if (!rc) rc = read_int_attr(f, path, "window", 32, &c.window, err);
-    if (!rc) rc = read_int_attr(f, path, "hop", 1, &hop, err);
-    if (!rc) rc = read_int_attr(f, path, "width", 1, &c.width, err);
-    if (!rc) rc = read_int_attr(f, path, "max_width", 1, &c.max_width, err);
-    if (!rc) rc = gt_h5_read_attr_double(f, "/", "dropout", &dropout, err);
-    if (!rc) rc = gt_h5_read_attr_double(f, "/", "rate_hz", &rate, err);
-    if (!rc) rc = gt_h5_read_attr_double(f, "/", "steps", &steps, err);
-    if (!rc) rc = gt_h5_read_attr_double(f, "/", "seed", &seed, err);
-    if (!rc && (gt_names_split(chans, &chan_v, &nch) || gt_names_split(classes, &cls_v, &ncls)))
-        rc = gt_error_set(err, GT_ENOMEM, "out of memory");
-    if (!rc) {
-        c.nch = nch;
-        c.nclasses = ncls;
-        c.dropout = (float)dropout;
-        c.batch = LOAD_BATCH;
-        rc = clf_alloc(&clf, &c, cls_v, chan_v, err);
-    }
-    if (!rc && gt_norm_parse(norm, &clf->norm, &e2))
-        rc = gt_error_set(err, GT_EFORMAT, "%s: attribute normalize: %s", path, e2.msg);
-    if (!rc) rc = gt_h5_read_model(f, "classifier", LOAD_BATCH, &m, err);
-    if (!rc) {
-        gt_shape in = gt_model_input_shape(m), o = gt_model_output_shape(m);
-        const int L = gt_classifier_input_len(&c);
-        if (in.c != nch || in.h != 1 || in.w != L || o.c * o.h * o.w != ncls)
-            rc = gt_error_set(err, GT_ESHAPE,
-                              "%s: the network takes %dx%d and gives %d values; the file's "
-                              "attributes say %dx%d and %d classes",
-                              path, in.c, in.w, o.c * o.h * o.w, nch, L, ncls);
-    }
-    if (!rc) {
-        clf->model = m;
-        m = NULL;
-        clf->hop = hop;
-        clf->rate_hz = rate;
-        clf->steps = steps >= 0 ? (long)steps : 0;
-        clf->seed = seed >= 0 ? (uint64_t)seed : 0;
-        const size_t L = (size_t)gt_classifier_input_len(&c);
-        clf->hist_loss = malloc(((size_t)clf->steps + 1) * sizeof(float));
-        clf->hist_acc = malloc(((size_t)clf->steps + 1) * sizeof(float));
-        if (!clf->hist_loss || !clf->hist_acc)
-            rc = gt_error_set(err, GT_ENOMEM, "out of memory");
-        if (!rc) rc = read_exact(f, "norm/center", path, clf->center, (size_t)nch, err);
-        if (!rc) rc = read_exact(f, "norm/scale", path, clf->scale, (size_t)nch, err);
-        if (!rc && clf->feat_center)
-            rc = read_exact(f, "feature/center", path, clf->feat_center, (size_t)nch * L, err);
-        if (!rc && clf->feat_scale)
-            rc = read_exact(f, "feature/scale", path, clf->feat_scale, (size_t)nch * L, err);
-        if (!rc)
-            rc = read_exact(f, "history/loss", path, clf->hist_loss, (size_t)clf->steps, err);
-        if (!rc)
-            rc = read_exact(f, "history/accuracy", path, clf->hist_acc, (size_t)clf->steps, err);
-    }
-    free(kind);
-    free(input);
-    free(chans);
-    free(classes);
-    free(norm);
-    gt_names_free(chan_v, nch);
-    gt_names_free(cls_v, ncls);
-    gt_model_free(m);
-    if (rc) {
-        gt_classifier_free(clf);
-        clf = NULL;
-    }
-    *out = clf;
-    return rc;
-}
-
-int gt_classifier_load(gt_classifier **out, const char *path, gt_error *err)
-{
-    gt_h5 *f;
-    *out = NULL;
-    int rc = gt_h5_open(&f, path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, NULL, err);
-    if (rc)
-        return rc;
-    rc = read_all(out, f, path, err);
-    gt_h5_close(f);
-    return rc;
 }

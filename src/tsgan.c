@@ -14,6 +14,8 @@ gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch)
 {
     gt_tsgan_cfg c;
     memset(&c, 0, sizeof c);
+    c.dims = 1;
+    c.arch = GT_TSGAN_DCGAN;
     c.window = window;
     c.nch = nch;
     c.nz = 32;
@@ -30,11 +32,48 @@ gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch)
     return c;
 }
 
+const char *gt_tsgan_arch_name(gt_tsgan_arch a)
+{
+    return a == GT_TSGAN_SEED ? "seed" : "dcgan";
+}
+
+int gt_tsgan_arch_parse(const char *s, gt_tsgan_arch *out)
+{
+    if (!strcmp(s, "dcgan"))
+        *out = GT_TSGAN_DCGAN;
+    else if (!strcmp(s, "seed"))
+        *out = GT_TSGAN_SEED;
+    else
+        return GT_EINVAL;
+    return GT_OK;
+}
+
+size_t gt_tsgan_positions(const gt_tsgan_cfg *c)
+{
+    return c->dims == 2 ? (size_t)c->window * (size_t)c->window : (size_t)c->window;
+}
+
+size_t gt_tsgan_sample_size(const gt_tsgan_cfg *c)
+{
+    return (size_t)c->nch * gt_tsgan_positions(c);
+}
+
 static int check_cfg(const gt_tsgan_cfg *c, gt_error *err)
 {
-    if (c->window < 16 || (c->window & (c->window - 1)) || c->window > 65536)
-        return gt_error_set(err, GT_EINVAL, "window must be a power of two from 16 to 65536, not %d",
-                            c->window);
+    if (c->dims != 1 && c->dims != 2)
+        return gt_error_set(err, GT_EINVAL, "dims must be 1 (windows) or 2 (images), not %d",
+                            c->dims);
+    if (c->arch == GT_TSGAN_SEED) {
+        if (c->dims != 2 || (c->window != 7 && c->window != 14 && c->window != 28))
+            return gt_error_set(err, GT_EINVAL,
+                                "the seed's model makes images of side 7, 14 or 28, not %d%s",
+                                c->window, c->dims != 2 ? " (and only images)" : "");
+    } else if (c->window < 16 || (c->window & (c->window - 1)) ||
+               c->window > (c->dims == 2 ? 1024 : 65536)) {
+        return gt_error_set(err, GT_EINVAL, "%s must be a power of two from 16 to %d, not %d",
+                            c->dims == 2 ? "the image size" : "window",
+                            c->dims == 2 ? 1024 : 65536, c->window);
+    }
     if (c->nch < 1 || c->nz < 1 || c->width < 1 || c->max_width < c->width || c->nclasses < 0)
         return gt_error_set(err, GT_EINVAL, "channels, latent size and widths must be positive");
     if (c->batch < 2 || c->critic_steps < 1)
@@ -46,39 +85,50 @@ static int check_cfg(const gt_tsgan_cfg *c, gt_error *err)
     return GT_OK;
 }
 
-/* G, D and E specs from the 1D DCGAN preset; E is D without spectral
- * normalisation ending in nz outputs. */
+/* G, D and E specs from the preset; E is D without spectral normalisation,
+ * its last layer (D's logit) widened to nz outputs. */
 static int make_specs(const gt_tsgan_cfg *c, char *gs, char *ds, char *es, size_t cap,
                       gt_error *err)
 {
-    gt_preset_cfg p = gt_preset_default(1, c->window, c->nch);
+    gt_preset_cfg p = gt_preset_default(c->dims, c->window, c->nch);
     p.nz = c->nz;
     p.width = c->width;
     p.max_width = c->max_width;
     p.nclasses = c->nclasses;
     p.spectral = c->loss == GT_GAN_HINGE;
-    int rc = gt_preset_dcgan(&p, gs, cap, ds, cap, err);
+    int (*preset)(const gt_preset_cfg *, char *, size_t, char *, size_t, gt_error *) =
+        c->arch == GT_TSGAN_SEED ? gt_preset_seed : gt_preset_dcgan;
+    int rc = preset(&p, gs, cap, ds, cap, err);
     if (rc < 0)
         return rc;
     p.spectral = 0;
     char *tmp = malloc(cap);
     if (!tmp)
         return gt_error_set(err, GT_ENOMEM, "out of memory");
-    rc = gt_preset_dcgan(&p, tmp, cap, es, cap, err);
+    rc = preset(&p, tmp, cap, es, cap, err);
     free(tmp);
     if (rc < 0)
         return rc;
-    /* The preset's last line is D's logit: "conv 1 k4 s1 p0 nobias". */
-    char *last = strstr(es, "conv 1 k4 s1 p0 nobias");
-    if (!last)
+    /* The preset's last line is D's logit ("conv 1 k4 s1 p0 nobias" or its
+     * 2D form, or the seed's "dense 1"). */
+    size_t len = strlen(es);
+    while (len && es[len - 1] == '\n')
+        es[--len] = 0;
+    char *last = strrchr(es, '\n');
+    last = last ? last + 1 : es;
+    const char *k4 = c->dims == 2 ? "k4x4 s1x1 p0x0" : "k4 s1 p0";
+    if (!strncmp(last, "dense 1", 7))
+        snprintf(last, cap - (size_t)(last - es), "dense %d\n", c->nz);
+    else if (!strncmp(last, "conv 1 ", 7))
+        snprintf(last, cap - (size_t)(last - es), "conv %d %s\n", c->nz, k4);
+    else
         return gt_error_set(err, GT_EINVAL, "unexpected discriminator preset");
-    snprintf(last, cap - (size_t)(last - es), "conv %d k4 s1 p0\n", c->nz);
     return GT_OK;
 }
 
 static int alloc_scratch(gt_tsgan *t, gt_error *err)
 {
-    size_t b = (size_t)t->cfg.batch, wsz = (size_t)t->cfg.nch * t->cfg.window;
+    size_t b = (size_t)t->cfg.batch, wsz = gt_tsgan_sample_size(&t->cfg);
     t->xb = gt__alloc_floats(b * wsz);
     t->xr = gt__alloc_floats(b * wsz);
     t->zb = gt__alloc_floats(b * (size_t)t->cfg.nz * 2);
@@ -259,7 +309,7 @@ static int record_gan(gt_tsgan_history *h, const gt_gan_stats *st)
 /* A random batch of windows (with replacement) into t->xb and t->lb. */
 static void draw_batch(gt_tsgan *t, const float *x, const int *cls, size_t nwin)
 {
-    size_t wsz = (size_t)t->cfg.nch * t->cfg.window;
+    size_t wsz = gt_tsgan_sample_size(&t->cfg);
     for (int i = 0; i < t->cfg.batch; i++) {
         size_t k = (size_t)(((unsigned __int128)gt_rng_next(&t->data_rng) * nwin) >> 64);
         memcpy(t->xb + (size_t)i * wsz, x + k * wsz, wsz * sizeof(float));
@@ -321,7 +371,7 @@ int gt_tsgan_train_encoder(gt_tsgan *t, const float *x, const int *cls, size_t n
         return gt_error_set(err, GT_EINVAL, "no training windows");
     const int B = t->cfg.batch;
     const int *lab = t->cfg.nclasses ? t->lb : NULL;
-    size_t wsz = (size_t)t->cfg.nch * t->cfg.window;
+    size_t wsz = gt_tsgan_sample_size(&t->cfg);
     gt_optim_cfg oc = gt_optim_default();
     oc.lr = t->cfg.lr_e;
     oc.beta1 = 0.9f;
@@ -385,21 +435,21 @@ int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, f
         (rc = gt_model_forward(t->g, t->zb, lab, n, 0, out)) < 0)
         return rc;
     if (recon) {
-        int C = t->cfg.nch, L = t->cfg.window;
+        size_t C = (size_t)t->cfg.nch, L = gt_tsgan_positions(&t->cfg);
         for (int i = 0; i < n; i++) {
             float *r = recon + (size_t)i * L;
             const float *a = x + (size_t)i * C * L, *b = out + (size_t)i * C * L;
-            for (int j = 0; j < L; j++) {
+            for (size_t j = 0; j < L; j++) {
                 float d = a[j] - b[j];
                 r[j] = d * d;
             }
-            for (int c = 1; c < C; c++)
-                for (int j = 0; j < L; j++) {
-                    float d = a[(size_t)c * L + j] - b[(size_t)c * L + j];
+            for (size_t c = 1; c < C; c++)
+                for (size_t j = 0; j < L; j++) {
+                    float d = a[c * L + j] - b[c * L + j];
                     r[j] += d * d;
                 }
             if (C > 1)
-                for (int j = 0; j < L; j++)
+                for (size_t j = 0; j < L; j++)
                     r[j] /= (float)C;
         }
     }
@@ -409,10 +459,50 @@ int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, f
 /* The combined score of a sample's critic and reconstruction values: the
  * critic two-sided (a window unlike the training data can push D either
  * way, as TadGAN's |z|), the reconstruction error one-sided. */
-static float combine(const gt_tsgan *t, float c, float r)
+float gt_tsgan_combine(const gt_tsgan *t, float c, float r)
 {
     return t->cfg.alpha * fabsf(c - t->c_center) / t->c_scale +
            (1.0f - t->cfg.alpha) * (r - t->r_center) / t->r_scale;
+}
+
+int gt_tsgan_score_samples(gt_tsgan *t, const float *x, const int *cls, size_t n, float *critic,
+                           float *recon, float *score, gt_error *err)
+{
+    if (score && !t->calibrated)
+        return gt_error_set(err, GT_EINVAL, "the model's scores are not calibrated");
+    const size_t B = (size_t)t->cfg.batch, P = gt_tsgan_positions(&t->cfg),
+                 S = gt_tsgan_sample_size(&t->cfg);
+    int need_rec = recon || score;
+    float *crit = malloc(B * sizeof *crit), *rec = need_rec ? malloc(B * P * sizeof *rec) : NULL;
+    if (!crit || (need_rec && !rec)) {
+        free(crit);
+        free(rec);
+        return gt_error_set(err, GT_ENOMEM, "out of memory");
+    }
+    int rc = GT_OK;
+    for (size_t i0 = 0; i0 < n && rc == GT_OK; i0 += B) {
+        int nb = (int)(n - i0 < B ? n - i0 : B);
+        rc = gt_tsgan_score_windows(t, x + i0 * S, cls ? cls + i0 : NULL, nb, crit, rec, NULL);
+        if (rc < 0) {
+            rc = gt_error_set(err, rc, "scoring failed");
+            break;
+        }
+        for (int i = 0; i < nb; i++) {
+            double r = 0;
+            for (size_t j = 0; need_rec && j < P; j++)
+                r += rec[(size_t)i * P + j];
+            float rm = (float)(r / (double)P);
+            if (critic)
+                critic[i0 + i] = crit[i];
+            if (recon)
+                recon[i0 + i] = rm;
+            if (score)
+                score[i0 + i] = gt_tsgan_combine(t, crit[i], rm);
+        }
+    }
+    free(crit);
+    free(rec);
+    return rc;
 }
 
 /* Centred moving mean over k samples (NaN left out), using tmp (n doubles). */
@@ -445,6 +535,8 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
 {
     const size_t L = (size_t)t->cfg.window, C = (size_t)t->cfg.nch;
     const int B = t->cfg.batch;
+    if (t->cfg.dims != 1)
+        return gt_error_set(err, GT_EINVAL, "an image model does not score signals");
     if (n < L)
         return gt_error_set(err, GT_EINVAL, "the signal has %zu samples, fewer than a window (%zu)",
                             n, L);
@@ -514,7 +606,7 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
         if (recon_s)
             recon_s[i] = r;
         if (score)
-            score[i] = combine(t, c, r);
+            score[i] = gt_tsgan_combine(t, c, r);
     }
     if (score && t->smooth > 1)
         smooth_inplace(score, n, (size_t)t->smooth, csum);
@@ -582,7 +674,7 @@ int gt_tsgan_calibrate(gt_tsgan *t, const float *critic_s, const float *recon_s,
     for (size_t i = 0; i < n; i++) {
         float c = critic_s[i], r = recon_s[i];
         if (isfinite(c) && isfinite(r))
-            all[m++] = combine(t, c, r);
+            all[m++] = gt_tsgan_combine(t, c, r);
     }
     qsort(all, m, sizeof *all, cmp_float);
     enum { MAXREF = 20000 };

@@ -30,7 +30,7 @@ int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err)
         return rc;
     const gt_tsgan_cfg *c = &t->cfg;
     attr_num nums[] = {
-        {"window", c->window},       {"channels_count", c->nch},
+        {"dims", c->dims},           {"window", c->window},       {"channels_count", c->nch},
         {"nclasses", c->nclasses},   {"nz", c->nz},
         {"width", c->width},         {"max_width", c->max_width},
         {"batch", c->batch},         {"critic_steps", c->critic_steps},
@@ -43,7 +43,8 @@ int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err)
         {"recon_scale", t->r_scale}, {"hop", t->hop},
         {"score_hop", t->score_hop}, {"smooth", t->smooth},
     };
-    rc = gt_h5_write_attr_str(f, "/", "kind", GT_TSGAN_KIND, err);
+    rc = gt_h5_write_attr_str(f, "/", "kind", c->dims == 2 ? GT_DCGAN_KIND : GT_TSGAN_KIND, err);
+    if (rc == GT_OK) rc = gt_h5_write_attr_str(f, "/", "arch", gt_tsgan_arch_name(c->arch), err);
     if (rc == GT_OK) rc = gt_h5_write_attr_str(f, "/", "loss", gt_gan_loss_name(c->loss), err);
     if (rc == GT_OK) rc = gt_h5_write_attr_str(f, "/", "channels", t->channels ? t->channels : "", err);
     if (rc == GT_OK) rc = gt_h5_write_attr_str(f, "/", "units", t->units ? t->units : "", err);
@@ -118,8 +119,9 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
         gt_h5_close(f);
         return gt_error_set(err, GT_ENOMEM, "out of memory");
     }
-    if (gt_h5_read_attr_str(f, "/", "kind", &kind, err) < 0 || strcmp(kind, GT_TSGAN_KIND)) {
-        rc = gt_error_set(err, GT_EFORMAT, "%s is not a time-series GAN (kind %s)", path,
+    if (gt_h5_read_attr_str(f, "/", "kind", &kind, err) < 0 ||
+        (strcmp(kind, GT_TSGAN_KIND) && strcmp(kind, GT_DCGAN_KIND))) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s is not a time-series or image GAN (kind %s)", path,
                           kind ? kind : "missing");
         goto fail;
     }
@@ -144,6 +146,25 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
     c.lr_e = (float)v[10];
     c.alpha = (float)v[11];
     c.seed = (uint64_t)v[12];
+    /* Files from before image GANs have no dims or arch: 1D DCGANs. */
+    double dims = 1;
+    gt_error ignore = {0};
+    if (read_num(f, "dims", &dims, &ignore) < 0)
+        dims = 1;
+    c.dims = (int)dims;
+    char *arch = NULL;
+    if (gt_h5_read_attr_str(f, "/", "arch", &arch, &ignore) == GT_OK) {
+        int bad = gt_tsgan_arch_parse(arch, &c.arch) < 0;
+        free(arch);
+        if (bad) {
+            rc = gt_error_set(err, GT_EFORMAT, "%s: unknown architecture", path);
+            goto fail;
+        }
+    }
+    if (c.dims != (strcmp(kind, GT_DCGAN_KIND) ? 1 : 2)) {
+        rc = gt_error_set(err, GT_EFORMAT, "%s: kind %s with %d dimensions", path, kind, c.dims);
+        goto fail;
+    }
     if ((rc = gt_h5_read_attr_str(f, "/", "loss", &loss, err)) < 0)
         goto fail;
     if (gt_gan_loss_parse(loss, &c.loss) < 0) {
@@ -185,7 +206,8 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
         (rc = gt_h5_read_model(f, "encoder", c.batch, &t->e, err)) < 0)
         goto fail;
     gt_shape gi = gt_model_output_shape(t->g);
-    if (gi.c != c.nch || gi.w != c.window || gt_model_input_shape(t->g).c != c.nz) {
+    int side_ok = c.dims == 2 ? gi.h == c.window && gi.w == c.window : gi.w == c.window;
+    if (gi.c != c.nch || !side_ok || gt_model_input_shape(t->g).c != c.nz) {
         rc = gt_error_set(err, GT_EFORMAT, "%s: the generator does not match the configuration",
                           path);
         goto fail;

@@ -11,6 +11,7 @@
 
 #include "gantry/classifier.h"
 #include "gantry/gantry.h"
+#include "test_classifier.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------- the loss */
@@ -432,7 +433,7 @@ static void write_store(const char *path, const char *channel, const char *cls, 
     gt_recording_free(r);
 }
 
-static double json_number(const char *out, const char *key)
+double json_number(const char *out, const char *key)
 {
     char k[64];
     snprintf(k, sizeof k, "\"%s\":", key);
@@ -441,18 +442,16 @@ static double json_number(const char *out, const char *key)
     return strtod(p + strlen(k), NULL);
 }
 
-/* Run `gantry ARGS...` (printf-style); expect exit status `want` and an
- * output holding `a` and `b` (either may be NULL). */
-static void expect_run(int want, const char *a, const char *b, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void expect_run(int want, const char *a, const char *b, const char *fmt, ...)
+char expect_out[16384];
+
+void expect_run(int want, const char *a, const char *b, const char *fmt, ...)
 {
-    char args[4096], out[16384];
+    char args[4096], *out = expect_out;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = gtt_tool_run(out, sizeof out, args);
+    int rc = gtt_tool_run(out, sizeof expect_out, args);
     ck_assert_msg(rc == want, "gantry %s: exit %d, not %d: %s", args, rc, want, out);
     ck_assert_msg((!a || strstr(out, a)) && (!b || strstr(out, b)),
                   "gantry %s: no '%s' or '%s' in: %s", args, a ? a : "", b ? b : "", out);

@@ -261,6 +261,25 @@ START_TEST(figures_match_hand_counts)
                       strstr(out, "\nb ") && strstr(out, "0.658"),
                   "%s", out);
 
+    /* --skip-rows 10: a's samples 10..19 only (truth [12,15), flag 17), b's
+     * none.  Point-wise tp 0 fp 1 fn 3 tn 6; overlap fp 1 fn 1; AUROC: 1.2,
+     * 1.3, 1.4 each beat 1.0 and 1.1 of the 7 negatives: 6 / 21. */
+    rc = run_eval(&f, "--skip-rows 10 --json");
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    CHECK_FIGS(
+        {"a", "samples", 10},
+        {"a", "pointwise_tp", 0},
+        {"a", "pointwise_fp", 1},
+        {"a", "pointwise_fn", 3},
+        {"a", "pointwise_tn", 6},
+        {"a", "overlap_fp", 1},
+        {"a", "overlap_fn", 1},
+        {"a", "auroc", 6.0 / 21},
+        {"b", "samples", 0},
+        {"TOTAL", "samples", 10},
+        {"TOTAL", "far_pct", 100.0 / 7},
+        {"TOTAL", "auroc", 6.0 / 21});
+
     /* One recording, no recording column. */
     t.n = 0;
     add(&t, "timestamp,score,anomaly\n");
@@ -314,6 +333,20 @@ START_TEST(events_file_and_label_tracks)
         {"a", "detected", 2},
         {"TOTAL", "detected", 2},
         {"TOTAL", "delay_mean", 0});
+
+    /* --skip-rows 10: a's event [12,14] becomes [2,5) and is found, [5,5]
+     * and b's [8,9] lie in the skipped rows. */
+    snprintf(extra, sizeof extra, "--events %s --skip-rows 10 --json", f.events);
+    rc = run_eval(&f, extra);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    CHECK_FIGS(
+        {"a", "pred_events", 1},
+        {"a", "overlap_tp", 1},
+        {"a", "overlap_fp", 0},
+        {"b", "pred_events", 0},
+        {"TOTAL", "overlap_f1", 1},
+        {"TOTAL", "detected", 1});
+    snprintf(extra, sizeof extra, "--events %s --json", f.events);
 
     /* Another track: changepoint [5,6) of a; b's rows skipped. */
     rc = run_eval(&f, "--recordings a --labels changepoint --json");

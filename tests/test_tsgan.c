@@ -176,7 +176,7 @@ START_TEST(scores_separate_and_survive_save_load)
     gt_tsgan *bad = NULL;
     ck_assert_int_ne(gt_tsgan_load(&bad, path, &err), GT_OK);
     ck_assert_ptr_null(bad);
-    ck_assert_msg(strstr(err.msg, "not a time-series GAN"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "not a time-series or image GAN"), "%s", err.msg);
     gtt_rmdir(dir);
     free(dir);
     gt_tsgan_free(u);

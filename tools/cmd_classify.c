@@ -1,6 +1,7 @@
-/* gantry classify: train the 1D CNN fault classifier on the windows of one
- * or more stores (and, to make up for scarce faults, on synthetic windows of
- * other stores), and evaluate it on another part of the data. */
+/* gantry classify: train the CNN fault classifier on the windows of one or
+ * more stores, or on their images (and, to make up for scarce faults, on
+ * synthetic windows or images of other stores), and evaluate it on another
+ * part of the data. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dcgan_tool.h"
 #include "gantry/classifier.h"
 #include "tool.h"
 
@@ -18,9 +20,10 @@ static const char help[] =
     "usage: gantry classify train STORE.h5... -o CLF.h5 [options]\n"
     "       gantry classify eval CLF.h5 STORE.h5... [options]\n"
     "\n"
-    "A small 1D CNN that tells fault classes apart from windows of stores: the\n"
-    "downstream maintenance model, and the yardstick for synthetic data (train\n"
-    "on scarce real faults with and without a GAN's windows, evaluate on real\n"
+    "A small CNN that tells fault classes apart from windows of stores' recordings\n"
+    "(1D) or from their images (2D, e.g. steel surface defects): the downstream\n"
+    "maintenance model, and the yardstick for synthetic data (train on scarce\n"
+    "real faults with and without a GAN's windows or images, evaluate on real\n"
     "held-out data).  gantry classify train --help and eval --help for options.\n";
 
 static const char help_train[] =
@@ -37,25 +40,38 @@ static const char help_train[] =
     "Several stores (e.g. CWRU's fault files and its normal baseline, ingested\n"
     "separately) are used as one; they must share channels and rate.\n"
     "\n"
+    "Stores of images (gantry ingest on image folders; no recordings) train the\n"
+    "2D classifier instead: pixels mapped to [-1, 1], conv k5x5 s2x2 + batch\n"
+    "norm + ReLU doubling the width down to a side of 4, dropout, dense; each\n"
+    "image flipped and turned by a random one of the square's 8 symmetries each\n"
+    "time it is used (--no-shift: not).  --span and --per-class choose files,\n"
+    "class by class, as gantry dcgan does (the same files for the same span and\n"
+    "seed); images and recordings cannot be mixed.\n"
+    "\n"
     "  -o, --output CLF.h5    the model file (refused if it exists, unless --force)\n"
     "  --extra STORE2.h5      also train on every window of this store (e.g.\n"
     "                         synthetic windows from gantry synth), with the same\n"
     "                         channels, window and rate, normalised with the\n"
     "                         statistics of the stores above; repeatable (up to\n"
     "                         16); --span, --recordings and --per-class do not\n"
-    "                         apply.  The classes are the union of all stores'\n"
+    "                         apply.  The classes are the union of all stores'.\n"
+    "                         Images: every image of an image store of the same\n"
+    "                         size and channels (e.g. from gantry dcgan sample),\n"
+    "                         whose classes must be among the stores' above\n"
     "  --window N             window length in samples, >= 32 (default 1024)\n"
     "  --hop H                hop between windows (default window/2)\n"
     "  --channels A,B         channels (default: those of the first recording)\n"
     "  --recordings A,B       recordings to use (default: all)\n"
     "  --span LO:HI           the part of each recording used, as fractions of\n"
     "                         its length (default 0:1), e.g. 0:0.5 to keep 0.5:1\n"
-    "                         for gantry classify eval\n"
+    "                         for gantry classify eval; images: the part of each\n"
+    "                         class's files (in the store's order)\n"
     "  --per-class N          keep only N windows of each class (drawn with the\n"
-    "                         seed), to simulate scarce faults\n"
+    "                         seed), to simulate scarce faults; images: N files of\n"
+    "                         each class (all their images; --seed 0: the first N)\n"
     "  --input raw|spectrum   the network's input: the normalised window (default)\n"
     "                         or its log1p spectrum (Hann taper, bins 0..window/2-1,\n"
-    "                         each standardised)\n"
+    "                         each standardised); images: raw only\n"
     "  --normalize M          zscore (default), robust, minmax or none\n"
     "  --epochs N             passes over the training windows (default: 20, and\n"
     "                         at least 200 steps, so that a few windows per class\n"
@@ -65,21 +81,27 @@ static const char help_train[] =
     "  --lr X                 Adam's learning rate (default 0.001)\n"
     "  --width N              the first convolution's width (default 8)\n"
     "  --max-width N          the widest convolution (default 64)\n"
-    "  --no-shift             do not rotate raw windows\n"
+    "  --no-shift             do not rotate raw windows (images: do not flip or\n"
+    "                         turn them)\n"
     "  --seed N               random seed (default 1)\n"
     "  --threads N            threads (default: all cores); same seed and threads,\n"
     "                         same model\n"
     "  --force                replace an existing model file\n"
     "  --progress | --quiet   progress on stderr (default: only on a terminal)\n"
     "\n"
+    "--window, --hop, --channels, --recordings and --normalize are for windows\n"
+    "of recordings and refused with images.\n"
+    "\n"
     "The model file (format gantry-model) holds the network in group\n"
-    "`classifier`, the root attributes kind=classifier, window, hop, input,\n"
-    "channels, classes, normalize, rate_hz, /norm/{center,scale} (and\n"
-    "/feature/{center,scale} for spectrum input) and /history/{loss,accuracy}\n"
-    "per step.\n"
+    "`classifier`, the root attributes kind=classifier, dims (1 windows, 2\n"
+    "images), window (images: the side), hop, input, channels, classes,\n"
+    "normalize, rate_hz, /norm/{center,scale} (and /feature/{center,scale} for\n"
+    "spectrum input) and /history/{loss,accuracy} per step.\n"
     "\n"
     "example: gantry classify train cwru-faults.h5 cwru-normal.h5 --span 0:0.5 \\\n"
-    "             --per-class 20 --extra synth.h5 -o clf.h5\n";
+    "             --per-class 20 --extra synth.h5 -o clf.h5\n"
+    "         gantry classify train neu.h5 --span 0:0.5 --per-class 10 \\\n"
+    "             --extra neu-synth.h5 -o neu-clf.h5\n";
 
 static const char help_eval[] =
     "usage: gantry classify eval CLF.h5 STORE.h5... [options]\n"
@@ -88,16 +110,20 @@ static const char help_eval[] =
     "and normalisation, and prints the accuracy, each class's recall and the\n"
     "confusion matrix (rows: true class, columns: predicted).  Refuses a store\n"
     "without the model's channels, at another rate, or with a class the model\n"
-    "does not know.\n"
+    "does not know.  A model trained on images classifies the images of image\n"
+    "stores, which must have its size and channels.\n"
     "\n"
-    "  --span LO:HI           the part of each recording used (default 0:1)\n"
+    "  --span LO:HI           the part of each recording used (default 0:1);\n"
+    "                         images: the part of each class's files\n"
     "  --recordings A,B       recordings to use (default: all)\n"
     "  --json                 one JSON object instead: {\"accuracy\", \"recall\":\n"
     "                         {class: recall}, \"confusion\": [[...]], \"classes\",\n"
-    "                         \"windows\"} (recall null for a class with no window)\n"
+    "                         \"windows\"} (recall null for a class with no window;\n"
+    "                         \"windows\" counts images for an image model)\n"
     "  --threads N            threads (default: all cores)\n"
     "\n"
-    "example: gantry classify eval clf.h5 cwru-faults.h5 cwru-normal.h5 --span 0.5:1\n";
+    "example: gantry classify eval clf.h5 cwru-faults.h5 cwru-normal.h5 --span 0.5:1\n"
+    "         gantry classify eval neu-clf.h5 neu.h5 --span 0.5:1\n";
 
 /* "LO:HI" fractions of a recording, 0 <= LO < HI <= 1. */
 static int parse_span(const char *s, double *lo, double *hi)
@@ -143,18 +169,45 @@ static int cmp_str(const void *a, const void *b)
 
 /* ------------------------------------------------------------ window sets */
 
-/* The windows of several stores, each labelled with a class of the set's
- * own list and with its source (0: the stores, e + 1: --extra e). */
+/* The windows (or images) of several stores, each labelled with a class of
+ * the set's own list and with its source (0: the stores, e + 1: --extra e). */
 typedef struct winset {
     size_t n;
+    int dims;       /* 1: windows of nch x win; 2: images of nch x win x win */
     int nch, win, ncls;
     double rate;
-    const char *rate_from;
+    const char *rate_from; /* the store the rate (the image shape) came from */
     char **chans;   /* nch, from the first store */
     char **classes; /* ncls */
-    float *x;       /* n * nch * win */
+    float *x;       /* n * nch * win (images: n * nch * win * win) */
     int *cls, *src;
 } winset;
+
+/* Values per window or image. */
+static size_t winset_sample(const winset *s)
+{
+    size_t v = (size_t)s->nch * (size_t)s->win;
+    return s->dims == 2 ? v * (size_t)s->win : v;
+}
+
+/* Room for m more windows. */
+static void winset_grow(winset *s, size_t m)
+{
+    s->x = xrealloc(s->x, (s->n + m) * winset_sample(s) * sizeof(float));
+    s->cls = xrealloc(s->cls, (s->n + m) * sizeof(int));
+    s->src = xrealloc(s->src, (s->n + m) * sizeof(int));
+}
+
+/* The index of a class name in the set's list, added when new. */
+static int winset_class(winset *s, const char *name)
+{
+    int k = gt_names_index(s->classes, s->ncls, name);
+    if (k < 0) {
+        s->classes = xrealloc(s->classes, (size_t)(s->ncls + 1) * sizeof(char *));
+        s->classes[k = s->ncls++] = strdup(name);
+    }
+    return k;
+}
 
 static void winset_free(winset *s)
 {
@@ -190,6 +243,7 @@ static int winset_load(winset *s, const char *path, const gt_dataset_cfg *c, int
                            "with their class (gantry ingest --class or --class-map)",
                            path, d.recs[d.rec[w]]);
     if (!rc && !s->nch) {
+        s->dims = 1;
         s->nch = d.nch;
         s->win = d.win;
         s->rate = d.rate_hz;
@@ -202,19 +256,11 @@ static int winset_load(winset *s, const char *path, const gt_dataset_cfg *c, int
                        d.rate_hz, s->rate_from, s->rate);
     }
     if (!rc) {
-        const size_t ws = (size_t)d.nch * (size_t)d.win;
-        s->x = xrealloc(s->x, (s->n + d.nwin) * ws * sizeof(float));
-        s->cls = xrealloc(s->cls, (s->n + d.nwin) * sizeof(int));
-        s->src = xrealloc(s->src, (s->n + d.nwin) * sizeof(int));
+        const size_t ws = winset_sample(s);
+        winset_grow(s, d.nwin);
         memcpy(s->x + s->n * ws, d.x, d.nwin * ws * sizeof(float));
         for (size_t w = 0; w < d.nwin; w++) {
-            const char *name = d.classes[d.cls[w]];
-            int k = gt_names_index(s->classes, s->ncls, name);
-            if (k < 0) {
-                s->classes = xrealloc(s->classes, (size_t)(s->ncls + 1) * sizeof(char *));
-                s->classes[k = s->ncls++] = strdup(name);
-            }
-            s->cls[s->n + w] = k;
+            s->cls[s->n + w] = winset_class(s, d.classes[d.cls[w]]);
             s->src[s->n + w] = src;
         }
         s->n += d.nwin;
@@ -296,10 +342,163 @@ static void winset_sort_classes(winset *s)
     free(map);
 }
 
+/* ------------------------------------------------------------- image sets */
+
+/* 1 if the store holds images and no recordings (an image store to
+ * classify), 0 if not, -1 after a message when it cannot be opened. */
+static int is_image_store(const char *path)
+{
+    gt_error err = {0};
+    gt_store *st;
+    if (gt_store_open(&st, path, &err))
+        return tool_fail_err(&err), -1;
+    int img = gt_store_has_images(st) && gt_store_count(st) == 0;
+    gt_store_close(st);
+    return img;
+}
+
+static const char *kind_name(int images)
+{
+    return images ? "images" : "recordings";
+}
+
+/* 1 if the stores are all image stores, 0 if none is; -1 after a message
+ * naming one of each kind, or one that cannot be opened. */
+static int stores_kind(char *const *paths, int n)
+{
+    int kind = -1;
+    for (int i = 0; i < n; i++) {
+        int k = is_image_store(paths[i]);
+        if (k < 0)
+            return -1;
+        if (i && k != kind)
+            return tool_fail("%s holds %s, %s %s: classify works on one kind at a time", paths[0],
+                             kind_name(kind), paths[i], kind_name(k)), -1;
+        kind = k;
+    }
+    return kind;
+}
+
+/* 0 when images of a (ca x sa x sa) and b (cb x sb x sb) have one shape;
+ * otherwise 1 after a message naming what differs. */
+static int images_fit(const char *a, int ca, int sa, const char *b, int cb, int sb)
+{
+    if (ca == cb && sa == sb)
+        return 0;
+    return tool_fail("%s: %dx%dx%d images, %s: %dx%dx%d (channels x side x side): the %s", a, ca,
+                     sa, sa, b, cb, sb, sb,
+                     ca != cb ? (sa != sb ? "channels and sizes differ" : "channels differ")
+                              : "sizes differ");
+}
+
+/* Append every image of b to a, with its class and file by name (b's files
+ * named "TAG:FILE", so that two stores' files stay apart), b's classes and
+ * files first, in b's order (the order gt_imageset_select goes by). */
+static int imageset_merge(gt_imageset *a, const gt_imageset *b, const char *tag)
+{
+    gt_error err = {0};
+    int *cmap = xrealloc(NULL, (size_t)(b->nclasses + 1) * sizeof(int));
+    int *fmap = xrealloc(NULL, (size_t)(b->nfiles + 1) * sizeof(int)), rc = 0;
+    const size_t sz = (size_t)b->channels * (size_t)b->size * (size_t)b->size;
+    for (int k = 0; k < b->nclasses && !rc; k++)
+        if ((cmap[k] = gt_imageset_class(a, b->classes[k])) < 0)
+            rc = tool_fail("out of memory");
+    for (int f = 0; f < b->nfiles && !rc; f++) {
+        char *name = xrealloc(NULL, strlen(tag) + strlen(b->files[f]) + 2);
+        sprintf(name, "%s:%s", tag, b->files[f]);
+        if ((fmap[f] = gt_imageset_file(a, name)) < 0)
+            rc = tool_fail("out of memory");
+        free(name);
+    }
+    for (size_t i = 0; i < b->n && !rc; i++)
+        if (gt_imageset_append(a, b->pixels + i * sz, b->cls[i] < 0 ? -1 : cmap[b->cls[i]],
+                               fmap[b->file[i]], b->origin[2 * i], b->origin[2 * i + 1], NULL,
+                               &err))
+            rc = tool_fail_err(&err);
+    free(cmap);
+    free(fmap);
+    return rc;
+}
+
+/* Names of an image's channels. */
+static char **image_channels(int c)
+{
+    static const char *const rgb[3] = {"red", "green", "blue"};
+    char **v = xrealloc(NULL, (size_t)c * sizeof(char *));
+    for (int k = 0; k < c; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "channel%d", k + 1);
+        v[k] = strdup(c == 1 ? "gray" : c == 3 ? rgb[k] : name);
+    }
+    return v;
+}
+
+/*
+ * Append the images of the stores, read as one set, that gt_imageset_select
+ * chooses (span lo:hi of each class's files, then per_class of them drawn
+ * from seed), as gt_image_to_float gives them, from source src.  Every
+ * chosen image needs a class; the stores' images must have one shape, the
+ * set's when it has one already.
+ */
+static int images_load(winset *s, char *const *paths, int n, double lo, double hi,
+                       int per_class, uint64_t seed, int src)
+{
+    gt_imageset *all = NULL, *one = NULL;
+    gt_error err = {0};
+    size_t *idx = NULL, m = 0;
+    float *x = NULL;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        if ((rc = images_open(paths[i], i ? &one : &all)))
+            break;
+        const gt_imageset *im = i ? one : all;
+        if (s->nch)
+            rc = images_fit(paths[i], im->channels, im->size, s->rate_from, s->nch, s->win);
+        else if (i)
+            rc = images_fit(paths[i], im->channels, im->size, paths[0], all->channels, all->size);
+        if (!rc && i)
+            rc = imageset_merge(all, one, paths[i]);
+        gt_imageset_free(one);
+        one = NULL;
+    }
+    if (!rc && gt_imageset_select(all, lo, hi, per_class, seed, &idx, &m, &err))
+        rc = tool_fail_err(&err);
+    for (size_t i = 0; i < m && !rc; i++)
+        if (all->cls[idx[i]] < 0)
+            rc = tool_fail("%s: %s has no class; classify needs images labelled with their "
+                           "class (gantry ingest --class-from)",
+                           paths[0], all->files[all->file[idx[i]]]);
+    if (!rc && !(x = images_to_float(all, idx, m)))
+        rc = tool_fail("out of memory");
+    if (!rc && !s->nch) {
+        s->dims = 2;
+        s->nch = all->channels;
+        s->win = all->size;
+        s->rate_from = paths[0];
+        s->chans = image_channels(all->channels);
+    }
+    if (!rc) {
+        const size_t sz = winset_sample(s);
+        winset_grow(s, m);
+        memcpy(s->x + s->n * sz, x, m * sz * sizeof(float));
+        for (size_t i = 0; i < m; i++) {
+            s->cls[s->n + i] = winset_class(s, all->classes[all->cls[idx[i]]]);
+            s->src[s->n + i] = src;
+        }
+        s->n += m;
+    }
+    free(x);
+    free(idx);
+    gt_imageset_free(all);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ train */
 
 typedef struct train_opts {
-    const char *out, *channels, *recordings, *extra[MAX_EXTRA];
+    const char *out, *channels, *recordings;
+    char *extra[MAX_EXTRA];
+    const char *rec_only; /* the first option given that only windows take */
     int nextra, win, hop, per_class, epochs, steps, batch, threads, force, progress, seed;
     int width, max_width, shift;
     double span_lo, span_hi;
@@ -340,6 +539,10 @@ static int parse_train(train_opts *o, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        if (!o->rec_only && (c == O_WIN || c == O_HOP || c == O_CH || c == O_REC || c == O_NORM))
+            for (int k = 0; opts[k].name; k++)
+                if (opts[k].val == c)
+                    o->rec_only = opts[k].name;
         switch (c) {
         case 'o': o->out = optarg; break;
         case O_EXTRA:
@@ -458,10 +661,16 @@ static void on_step(void *ctx, const gt_classifier_progress *s)
 
 static void print_counts(const winset *s, const train_opts *o, const char *inputs)
 {
-    printf("%zu windows of %d samples (hop %d) of %s, channels ", s->n, o->win, o->hop, inputs);
-    for (int k = 0; k < s->nch; k++)
-        printf("%s%s", k ? "," : "", s->chans[k]);
-    printf(", %s input, %d classes:\n", gt_clf_input_name(o->input), s->ncls);
+    if (s->dims == 2) {
+        printf("%zu images of %dx%dx%d from %s, %d classes:\n", s->n, s->nch, s->win, s->win,
+               inputs, s->ncls);
+    } else {
+        printf("%zu windows of %d samples (hop %d) of %s, channels ", s->n, o->win, o->hop,
+               inputs);
+        for (int k = 0; k < s->nch; k++)
+            printf("%s%s", k ? "," : "", s->chans[k]);
+        printf(", %s input, %d classes:\n", gt_clf_input_name(o->input), s->ncls);
+    }
     for (int k = 0; k < s->ncls; k++) {
         size_t cnt[MAX_EXTRA + 1] = {0};
         for (size_t w = 0; w < s->n; w++)
@@ -471,6 +680,65 @@ static void print_counts(const winset *s, const train_opts *o, const char *input
             printf("  + %zu from %s", cnt[e + 1], o->extra[e]);
         putchar('\n');
     }
+}
+
+/* The training windows: the stores' (cut by o, normalised with statistics
+ * fitted on them, into center and scale, nch each, malloc'd), then the
+ * --extra stores' (normalised alike); the classes are all stores'. */
+static int load_train_windows(winset *s, const train_opts *o, char **stores, int nstores,
+                              float **center, float **scale)
+{
+    gt_dataset_cfg dc = gt_dataset_cfg_default(o->win, o->hop);
+    dc.channels = o->channels;
+    dc.norm = GT_NORM_NONE;
+    dc.span_lo = o->span_lo;
+    dc.span_hi = o->span_hi;
+    int rc = load_stores(s, stores, nstores, o->recordings, &dc);
+    if (rc)
+        return rc;
+    *center = xrealloc(NULL, (size_t)s->nch * sizeof(float));
+    *scale = xrealloc(NULL, (size_t)s->nch * sizeof(float));
+    if ((rc = normalise(s, o->norm, *center, *scale)))
+        return rc;
+    if (o->per_class)
+        keep_per_class(s, o->per_class, (uint64_t)o->seed);
+    char *chans = join(s->chans, s->nch);
+    for (int e = 0; e < o->nextra && !rc; e++) {
+        gt_dataset_cfg ec = gt_dataset_cfg_default(o->win, o->hop);
+        ec.channels = chans;
+        ec.center = *center;
+        ec.scale = *scale;
+        rc = winset_load(s, o->extra[e], &ec, e + 1);
+    }
+    free(chans);
+    return rc;
+}
+
+/* The training images: those of the stores chosen by --span and
+ * --per-class, then all of the --extra stores, whose classes must be among
+ * the stores'. */
+static int load_train_images(winset *s, const train_opts *o, char **stores, int nstores)
+{
+    if (o->rec_only)
+        return tool_fail("--%s applies to windows of recordings, not to images", o->rec_only);
+    int rc = images_load(s, stores, nstores, o->span_lo, o->span_hi, o->per_class,
+                         (uint64_t)o->seed, 0);
+    if (!rc && !s->n)
+        rc = tool_fail("no images chosen in %s (check --span and --per-class)", stores[0]);
+    if (rc)
+        return rc;
+    winset_sort_classes(s);
+    const int known = s->ncls;
+    for (int e = 0; e < o->nextra && !rc; e++) {
+        const char *path = o->extra[e];
+        if (!(rc = images_load(s, o->extra + e, 1, 0, 1, 0, 0, e + 1)) && s->ncls > known) {
+            char *list = join(s->classes, known);
+            rc = tool_fail("%s: class '%s' is not among the training images' classes (%s)", path,
+                           s->classes[known], list);
+            free(list);
+        }
+    }
+    return rc;
 }
 
 static int classify_train(int argc, char **argv)
@@ -498,30 +766,18 @@ static int classify_train(int argc, char **argv)
     gt_error err = {0};
     float *center = NULL, *scale = NULL;
 
-    /* the stores' windows, raw, then normalised with statistics fitted on
-     * them all */
-    gt_dataset_cfg dc = gt_dataset_cfg_default(o.win, o.hop);
-    dc.channels = o.channels;
-    dc.norm = GT_NORM_NONE;
-    dc.span_lo = o.span_lo;
-    dc.span_hi = o.span_hi;
-    if ((rc = load_stores(&s, stores, nstores, o.recordings, &dc)))
+    /* images or recordings, all stores alike */
+    char **all = xrealloc(NULL, (size_t)(nstores + o.nextra) * sizeof(char *));
+    memcpy(all, stores, (size_t)nstores * sizeof(char *));
+    memcpy(all + nstores, o.extra, (size_t)o.nextra * sizeof(char *));
+    const int images = stores_kind(all, nstores + o.nextra);
+    free(all);
+    if (images < 0) {
+        rc = 1;
         goto out;
-    center = xrealloc(NULL, (size_t)s.nch * sizeof(float));
-    scale = xrealloc(NULL, (size_t)s.nch * sizeof(float));
-    if ((rc = normalise(&s, o.norm, center, scale)))
-        goto out;
-    if (o.per_class)
-        keep_per_class(&s, o.per_class, (uint64_t)o.seed);
-    char *chans = join(s.chans, s.nch);
-    for (int e = 0; e < o.nextra && !rc; e++) {
-        gt_dataset_cfg ec = gt_dataset_cfg_default(o.win, o.hop);
-        ec.channels = chans;
-        ec.center = center;
-        ec.scale = scale;
-        rc = winset_load(&s, o.extra[e], &ec, e + 1);
     }
-    free(chans);
+    rc = images ? load_train_images(&s, &o, stores, nstores)
+                : load_train_windows(&s, &o, stores, nstores, &center, &scale);
     if (rc)
         goto out;
     winset_sort_classes(&s);
@@ -531,7 +787,8 @@ static int classify_train(int argc, char **argv)
         goto out;
     }
 
-    gt_classifier_cfg cc = gt_classifier_cfg_default(s.nch, o.win, s.ncls);
+    gt_classifier_cfg cc = images ? gt_classifier_cfg_default_2d(s.nch, s.win, s.ncls)
+                                  : gt_classifier_cfg_default(s.nch, o.win, s.ncls);
     cc.input = o.input;
     cc.batch = o.batch;
     cc.width = o.width;
@@ -540,11 +797,13 @@ static int classify_train(int argc, char **argv)
         rc = tool_fail_err(&err);
         goto out;
     }
-    clf->hop = o.hop;
-    clf->rate_hz = s.rate;
-    clf->norm = o.norm;
-    memcpy(clf->center, center, (size_t)s.nch * sizeof(float));
-    memcpy(clf->scale, scale, (size_t)s.nch * sizeof(float));
+    if (!images) {
+        clf->hop = o.hop;
+        clf->rate_hz = s.rate;
+        clf->norm = o.norm;
+        memcpy(clf->center, center, (size_t)s.nch * sizeof(float));
+        memcpy(clf->scale, scale, (size_t)s.nch * sizeof(float));
+    }
     gt_classifier_train_cfg tc = gt_classifier_train_default();
     tc.batch = o.batch;
     tc.lr = o.lr;
@@ -635,8 +894,9 @@ static void print_report(const gt_classifier *clf, const char *inputs, const lon
     for (int k = 0; k < K; k++)
         if ((int)strlen(clf->classes[k]) > w0)
             w0 = (int)strlen(clf->classes[k]);
-    printf("%s: %zu windows, accuracy %.4f (%ld right)\n\n", inputs, n, acc, right);
-    printf("%-*s  windows  recall\n", w0, "class");
+    const char *what = clf->cfg.dims == 2 ? "images" : "windows";
+    printf("%s: %zu %s, accuracy %.4f (%ld right)\n\n", inputs, n, what, acc, right);
+    printf("%-*s  %7s  recall\n", w0, "class", what);
     for (int k = 0; k < K; k++) {
         if (row[k])
             printf("%-*s  %7ld  %.4f\n", w0, clf->classes[k], row[k],
@@ -694,21 +954,36 @@ static int classify_eval(int argc, char **argv)
         free(inputs);
         return tool_fail_err(&err);
     }
-    const int K = clf->cfg.nclasses;
+    const int K = clf->cfg.nclasses, nstores = argc - optind - 1;
+    const int images = clf->cfg.dims == 2, kind = stores_kind(stores, nstores);
     char *chans = join(clf->channels, clf->cfg.nch);
     winset s = {0};
     int *pred = NULL, *map = NULL;
     long *conf = NULL;
-    gt_dataset_cfg dc = gt_dataset_cfg_default(clf->cfg.window, clf->hop);
-    dc.channels = chans;
-    dc.center = clf->center;
-    dc.scale = clf->scale;
-    dc.span_lo = lo;
-    dc.span_hi = hi;
-    int rc = load_stores(&s, stores, argc - optind - 1, recordings, &dc);
-    if (!rc && clf->rate_hz > 0 && fabs(s.rate - clf->rate_hz) > 1e-9 * clf->rate_hz)
-        rc = tool_fail("%s is at %g Hz; %s was trained at %g Hz (ingest with --to-rate %g)",
-                       s.rate_from, s.rate, model, clf->rate_hz, clf->rate_hz);
+    int rc = 0;
+    if (kind < 0)
+        rc = 1;
+    else if (kind != images)
+        rc = tool_fail("%s holds %s; %s classifies %s", stores[0], kind_name(kind), model,
+                       images ? "images" : "windows of recordings");
+    else if (images && recordings)
+        rc = tool_fail("--recordings applies to windows of recordings, not to images");
+    else if (images) {
+        rc = images_load(&s, stores, nstores, lo, hi, 0, 0, 0);
+        if (!rc)
+            rc = images_fit(s.rate_from, s.nch, s.win, model, clf->cfg.nch, clf->cfg.window);
+    } else {
+        gt_dataset_cfg dc = gt_dataset_cfg_default(clf->cfg.window, clf->hop);
+        dc.channels = chans;
+        dc.center = clf->center;
+        dc.scale = clf->scale;
+        dc.span_lo = lo;
+        dc.span_hi = hi;
+        rc = load_stores(&s, stores, nstores, recordings, &dc);
+        if (!rc && clf->rate_hz > 0 && fabs(s.rate - clf->rate_hz) > 1e-9 * clf->rate_hz)
+            rc = tool_fail("%s is at %g Hz; %s was trained at %g Hz (ingest with --to-rate %g)",
+                           s.rate_from, s.rate, model, clf->rate_hz, clf->rate_hz);
+    }
     if (rc)
         goto out;
     map = xrealloc(NULL, (size_t)(s.ncls ? s.ncls : 1) * sizeof(int));

@@ -15,7 +15,8 @@
 
 static const char help[] =
     "usage: gantry eval STORE.h5 --scores SCORES.csv [--events EVENTS.csv]\n"
-    "                   [--labels TRACK] [--recordings LIST] [--json]\n"
+    "                   [--labels TRACK] [--recordings LIST] [--skip-rows N]\n"
+    "                   [--json]\n"
     "\n"
     "Compares the anomaly scores and flags of a store's recordings with a label\n"
     "track (label != 0 is anomalous; runs of labelled samples are the true events)\n"
@@ -40,6 +41,9 @@ static const char help[] =
     "                     default: the runs of the anomaly column\n"
     "  --labels TRACK     the label track (default: each recording's first)\n"
     "  --recordings A,B   recordings to evaluate (default: all of the store's)\n"
+    "  --skip-rows N      leave out the first N samples of each recording (the\n"
+    "                     rows a model was fitted on: SKAB scores only the rest\n"
+    "                     after `gantry detect --train-rows N`)\n"
     "  --json             one JSON object instead of the table\n";
 
 /* ---- reading the CSV files -------------------------------------------------- */
@@ -159,6 +163,7 @@ typedef struct eval {
     float *score;  /* total, in recording order */
     uint8_t *flag; /* the anomaly column */
     uint8_t *truth;
+    size_t skip;   /* --skip-rows: leading samples of each recording left out */
 } eval;
 
 static int find_rec(const eval *ev, const char *name)
@@ -451,27 +456,33 @@ static void delay_stats(long *d, size_t n, double *mean, double *median)
 /* One recording's figures; its detection delays appended to *delays. */
 static int tally_rec(const eval *ev, const rec *x, tally *t, long *delays, size_t *ndelays)
 {
-    const size_t n = x->r->n;
-    const float *score = ev->score + x->off;
-    const uint8_t *flag = ev->flag + x->off, *truth = ev->truth + x->off;
+    const size_t s0 = ev->skip < x->r->n ? ev->skip : x->r->n, n = x->r->n - s0;
+    const float *score = ev->score + x->off + s0;
+    const uint8_t *flag = ev->flag + x->off + s0, *truth = ev->truth + x->off + s0;
     memset(t, 0, sizeof *t);
     t->name = x->r->name;
     t->track = x->track;
     t->n = n;
     size_t nt = gt_events_from_labels(truth, n, NULL, 0);
     size_t np = ev->events ? x->npred : gt_events_from_flags(flag, NULL, NULL, n, 0, 1, NULL, 0);
-    gt_event *te = malloc((nt + 1) * sizeof *te), *pe = NULL;
+    gt_event *te = malloc((nt + 1) * sizeof *te), *pe = malloc((np + 1) * sizeof *pe);
     uint8_t *pflag = ev->events ? malloc(n + 1) : NULL;
     long *d = malloc((nt + 1) * sizeof *d);
-    if (!ev->events)
-        pe = malloc((np + 1) * sizeof *pe);
     int rc = 0;
-    if (!te || !d || (ev->events ? !pflag : !pe)) {
+    if (!te || !d || !pe || (ev->events && !pflag)) {
         rc = tool_fail("out of memory");
     } else {
         gt_events_from_labels(truth, n, te, nt);
         if (ev->events) {
-            pe = x->pred;
+            /* the predicted events within the evaluated part, shifted to it */
+            size_t m = 0;
+            for (size_t k = 0; k < x->npred; k++)
+                if (x->pred[k].end > s0) {
+                    pe[m] = x->pred[k];
+                    pe[m].start = pe[m].start > s0 ? pe[m].start - s0 : 0;
+                    pe[m++].end -= s0;
+                }
+            np = m;
             gt_events_to_flags(pe, np, pflag, n);
         } else {
             gt_events_from_flags(flag, NULL, NULL, n, 0, 1, pe, np);
@@ -492,8 +503,7 @@ static int tally_rec(const eval *ev, const rec *x, tally *t, long *delays, size_
             t->flagged += flag[i];
     }
     free(te);
-    if (!ev->events)
-        free(pe);
+    free(pe);
     free(pflag);
     free(d);
     return rc;
@@ -614,6 +624,28 @@ static void print_table(const eval *ev, const tally *t, const tally *total)
     printf(")\n");
 }
 
+/* AUROC over every evaluated sample of every recording. */
+static double total_auroc(const eval *ev)
+{
+    if (!ev->skip)
+        return gt_auroc(ev->score, ev->truth, ev->total);
+    float *sc = malloc((ev->total + 1) * sizeof *sc);
+    uint8_t *tr = malloc(ev->total + 1);
+    size_t m = 0;
+    double a = NAN;
+    if (sc && tr) {
+        for (int k = 0; k < ev->nrec; k++)
+            for (size_t i = ev->skip; i < ev->rec[k].r->n; i++) {
+                sc[m] = ev->score[ev->rec[k].off + i];
+                tr[m++] = ev->truth[ev->rec[k].off + i];
+            }
+        a = gt_auroc(sc, tr, m);
+    }
+    free(sc);
+    free(tr);
+    return a;
+}
+
 static int report(const eval *ev, int json)
 {
     tally *t = calloc((size_t)ev->nrec, sizeof *t), total = {0};
@@ -628,7 +660,7 @@ static int report(const eval *ev, int json)
     }
     if (!rc) {
         total.name = "TOTAL";
-        total.auroc = gt_auroc(ev->score, ev->truth, ev->total);
+        total.auroc = total_auroc(ev);
         delay_stats(delays, nd, &total.delay_mean, &total.delay_median);
         if (json) {
             printf("{\"store\": ");
@@ -662,6 +694,7 @@ int cmd_eval(int argc, char **argv)
         {"labels", required_argument, NULL, 'l'},
         {"recordings", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},
+        {"skip-rows", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -676,6 +709,13 @@ int cmd_eval(int argc, char **argv)
         case 'l': ev.track = optarg; break;
         case 'r': only = optarg; break;
         case 'j': json = 1; break;
+        case 'k': {
+            int v;
+            if (tool_int("--skip-rows", optarg, 0, 2147483647, &v))
+                return 2;
+            ev.skip = (size_t)v;
+            break;
+        }
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }

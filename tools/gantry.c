@@ -20,6 +20,7 @@ static const struct {
 } commands[] = {
     {"bearing", cmd_bearing, "bearing defect frequencies (BPFO, BPFI, BSF, FTF) from geometry"},
     {"classify", cmd_classify, "train or evaluate a 1D CNN fault classifier on real or synthetic windows"},
+    {"dcgan", cmd_dcgan, "train, sample and score the image DCGAN on an image store"},
     {"detect", cmd_detect, "fit on a signal itself (or its first rows) and flag its anomalies"},
     {"eval", cmd_eval, "F1 (overlap-segment, point-wise), FAR, MAR, AUROC, delay against labels"},
     {"featurize", cmd_featurize, "windows and FFTW features (spectra, envelope, STFT...) of a store"},

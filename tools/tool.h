@@ -22,6 +22,7 @@ int cmd_detect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_dcgan(int argc, char **argv);
 
 /* The program name for messages ("gantry SUBCOMMAND"). */
 extern const char *tool_name;

@@ -224,19 +224,22 @@ typedef struct fit_ctx {
     long every;
     int failed;
     const char *phase;
+    train_hook hook;
+    void *hook_ctx;
 } fit_ctx;
 
 static int on_step(void *ctx, long step, const gt_gan_stats *st)
 {
     fit_ctx *f = ctx;
     char what[200];
-    if (!strcmp(f->phase, "gan"))
+    int gan = !strcmp(f->phase, "gan");
+    if (gan)
         snprintf(what, sizeof what, "D %.3f  G %.3f  D(x) %.2f  D(G(z)) %.2f", st->loss_d,
                  st->loss_g, st->d_real, st->d_fake);
     else
         snprintf(what, sizeof what, "encoder loss %.4f", st->loss_g);
     progress_update(&f->prog, step, what);
-    if (f->ckpt && f->every > 0 && step % f->every == 0 && !strcmp(f->phase, "gan")) {
+    if (f->ckpt && f->every > 0 && step % f->every == 0 && gan) {
         gt_error err = {0};
         if (gt_tsgan_save(f->t, f->ckpt, &err) < 0) {
             progress_end(&f->prog);
@@ -244,6 +247,55 @@ static int on_step(void *ctx, long step, const gt_gan_stats *st)
             f->failed = 1;
             return 1;
         }
+    }
+    if (gan && f->hook && f->hook(f->hook_ctx, f->t, step)) {
+        progress_end(&f->prog);
+        f->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int nclasses)
+{
+    gt_tsgan_cfg c = gt_tsgan_cfg_default(window, nch);
+    c.nclasses = nclasses;
+    if (o->nz) c.nz = o->nz;
+    if (o->width) c.width = o->width;
+    if (o->max_width) c.max_width = o->max_width;
+    if (c.max_width < c.width) c.max_width = c.width;
+    c.loss = o->loss;
+    if (o->batch) c.batch = o->batch;
+    c.critic_steps = o->critic_steps ? o->critic_steps : o->loss == GT_GAN_WGAN ? 5 : 1;
+    if (o->lr_g > 0) c.lr_g = o->lr_g;
+    if (o->lr_d > 0) c.lr_d = o->lr_d;
+    if (o->lr_e > 0) c.lr_e = o->lr_e;
+    if (o->alpha >= 0) c.alpha = o->alpha;
+    c.seed = o->seed;
+    return c;
+}
+
+int tsgan_run(gt_tsgan *t, const float *x, const int *cls, size_t n, const train_opts *o,
+              long enc_steps, const char *ckpt, int quiet, train_hook hook, void *hook_ctx)
+{
+    gt_error err = {0};
+    fit_ctx f = {.t = t, .ckpt = ckpt, .every = o->checkpoint_every, .phase = "gan",
+                 .hook = hook, .hook_ctx = hook_ctx};
+    progress_start(&f.prog, o->steps, quiet ? 0 : o->progress);
+    int trc = gt_tsgan_train_gan(t, x, cls, n, o->steps, on_step, &f, &err);
+    progress_end(&f.prog);
+    if (!f.failed && trc == GT_OK) {
+        f.phase = "encoder";
+        progress_start(&f.prog, enc_steps, quiet ? 0 : o->progress);
+        trc = gt_tsgan_train_encoder(t, x, cls, n, enc_steps, on_step, &f, &err);
+        progress_end(&f.prog);
+    }
+    if (f.failed)
+        return 1;
+    if (trc < 0) {
+        tool_fail("%s%s", err.msg,
+                  ckpt ? "; nothing written beyond the last checkpoint" : "; nothing written");
+        return 4;
     }
     return 0;
 }
@@ -383,19 +435,7 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
                 tool_fail("--conditional: recording %s has no class", ds.recs[ds.rec[w]]);
                 goto out;
             }
-        gt_tsgan_cfg c = gt_tsgan_cfg_default(o.window, ds.nch);
-        c.nclasses = cond ? ds.nclasses : 0;
-        c.nz = o.nz;
-        c.width = o.width;
-        c.max_width = o.max_width < o.width ? o.width : o.max_width;
-        c.loss = o.loss;
-        c.batch = o.batch;
-        c.critic_steps = o.critic_steps;
-        if (o.lr_g > 0) c.lr_g = o.lr_g;
-        if (o.lr_d > 0) c.lr_d = o.lr_d;
-        if (o.lr_e > 0) c.lr_e = o.lr_e;
-        if (o.alpha >= 0) c.alpha = o.alpha;
-        c.seed = o.seed;
+        gt_tsgan_cfg c = tsgan_cfg_from_opts(&o, o.window, ds.nch, cond ? ds.nclasses : 0);
         char *chans = gt_names_join(ds.channels, ds.nch), *units = gt_names_join(ds.units, ds.nch);
         char *classes = cond ? gt_names_join(ds.classes, ds.nclasses) : strdup("");
         int ok = chans && units && classes && gt_tsgan_create(&t, &c, &err) == GT_OK &&
@@ -423,25 +463,12 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
                 t->cfg.nclasses ? ", conditional on class" : "", gt_model_nparams(t->g),
                 gt_model_nparams(t->d), gt_model_nparams(t->e), gt_gan_loss_name(t->cfg.loss),
                 gt_threads_get());
-    fit_ctx f = {.t = t, .ckpt = out_path, .every = o.checkpoint_every, .phase = "gan"};
-    progress_start(&f.prog, o.steps, quiet ? 0 : o.progress);
-    int trc = gt_tsgan_train_gan(t, ds.x, cls, ds.nwin, o.steps, on_step, &f, &err);
-    progress_end(&f.prog);
-    if (!f.failed && trc == GT_OK) {
-        f.phase = "encoder";
-        long es = o.resume && !in->enc_steps ? o.steps : o.enc_steps;
-        progress_start(&f.prog, es, quiet ? 0 : o.progress);
-        trc = gt_tsgan_train_encoder(t, ds.x, cls, ds.nwin, es, on_step, &f, &err);
-        progress_end(&f.prog);
-    }
+    long es = o.resume && !in->enc_steps ? o.steps : o.enc_steps;
+    int trc = tsgan_run(t, ds.x, cls, ds.nwin, &o, es, out_path, quiet, NULL, NULL);
     if (cls && cls != ds.cls)
         free(cls);
-    if (f.failed)
-        goto out;
-    if (trc < 0) {
-        tool_fail("%s%s", err.msg,
-                  out_path ? "; nothing written beyond the last checkpoint" : "; nothing written");
-        rc = 4;
+    if (trc) {
+        rc = trc;
         goto out;
     }
     if (calibrate(t, st, &ds, &dc))

@@ -36,6 +36,20 @@ int train_opts_set(train_opts *o, int c, const char *arg);
 /* Build options + extra (terminated by a zero entry) into out (cap). */
 void merge_long_opts(struct option *out, size_t cap, const struct option *extra);
 
+/* The model configuration the options ask for (unset options: the library's
+ * defaults). */
+gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int nclasses);
+
+/* Called after every GAN step (after any checkpoint); nonzero stops the
+ * training as failed (after the hook's own message). */
+typedef int (*train_hook)(void *ctx, gt_tsgan *t, long step);
+/* Train t's GAN for o->steps steps, then its encoder for enc_steps, on n
+ * samples x (cls: classes or NULL), with progress unless quiet and
+ * checkpoints to ckpt (may be NULL) every o->checkpoint_every steps.
+ * Returns 0, or an exit status after a message (4: training diverged). */
+int tsgan_run(gt_tsgan *t, const float *x, const int *cls, size_t n, const train_opts *o,
+              long enc_steps, const char *ckpt, int quiet, train_hook hook, void *hook_ctx);
+
 /*
  * Train on store st (recordings per o) and calibrate; out_path (may be
  * NULL) gets periodic checkpoints and nothing else.  Prints a summary line

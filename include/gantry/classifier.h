@@ -1,20 +1,30 @@
 /*
- * gantry/classifier.h - the downstream maintenance model: a small 1D CNN
- * that tells fault classes apart from windows of sensor data.
+ * gantry/classifier.h - the downstream maintenance model: a small CNN that
+ * tells fault classes apart from windows of sensor data (1D) or from
+ * inspection images (2D).
  *
- * The network (gt_classifier_spec) takes C channels x L values, L the window
- * (raw input) or window / 2 (spectrum input):
+ * The 1D network (cfg.dims = 1, gt_classifier_cfg_default) takes C channels
+ * x L values, L the window (raw input) or window / 2 (spectrum input):
  *     conv W k7 s2 p3 + bn + relu                        L -> ceil(L / 2)
  *     conv 2W k5 s2 p2 + bn + relu, widths doubling up to max_width, each
  *         halving the length, until the length is at most 8
  *     flatten, dropout, dense K                          K class logits
+ * The 2D network (cfg.dims = 2, gt_classifier_cfg_default_2d) takes square
+ * images of C channels x S x S, S = cfg.window (any side from 16 to 4096):
+ *     conv W k5x5 s2x2 p2x2 + bn + relu                  S -> ceil(S / 2)
+ *     conv 2W k5x5 s2x2 p2x2 + bn + relu, widths doubling up to max_width,
+ *         each halving the side, until the side is at most 4
+ *     flatten, dropout, dense K
+ * (64 x 64: four convolutions, 32, 16, 8, 4; 32 x 32: three.)  Both are
  * trained with softmax cross-entropy (gt_loss_softmax_ce) and Adam.
  *
  * Windows reach train and predict already cut and normalised (see
- * gantry/dataset.h), sample-major (n, C, window).  With spectrum input the
- * classifier turns each channel's window into log1p |rfft(hann * x)|, keeps
- * bins 0 .. window/2 - 1 and standardises every (channel, bin) with a mean
- * and standard deviation fitted by gt_classifier_train (kept in the model).
+ * gantry/dataset.h), sample-major (n, C, window); images likewise as
+ * (n, C, S, S) floats, normally gt_image_to_float's [-1, 1] (gantry/image.h).
+ * With spectrum input (1D only) the classifier turns each channel's window
+ * into log1p |rfft(hann * x)|, keeps bins 0 .. window/2 - 1 and
+ * standardises every (channel, bin) with a mean and standard deviation
+ * fitted by gt_classifier_train (kept in the model).
  *
  * The classifier also carries what the windows went through (channel names,
  * hop, rate, the channel normalisation), so that a saved model scores new
@@ -63,9 +73,11 @@ const char *gt_clf_input_name(gt_clf_input in);
 int gt_clf_input_parse(const char *s, gt_clf_input *out, gt_error *err);
 
 typedef struct gt_classifier_cfg {
+    int dims;           /* 1: windows of nch x window (default); 2: square
+                         * images of nch x window x window */
     int nch;            /* channels, >= 1 */
-    int window;         /* samples per window, >= 32 */
-    gt_clf_input input;
+    int window;         /* samples per window, >= 32; images: the side, >= 16 */
+    gt_clf_input input; /* 1D only: images take raw pixels */
     int nclasses;       /* >= 2 */
     int width;          /* the first convolution's width (8) */
     int max_width;      /* cap on the widths (64) */
@@ -73,11 +85,16 @@ typedef struct gt_classifier_cfg {
     int batch;          /* the largest batch, for training and predicting (64) */
 } gt_classifier_cfg;
 
-/* Raw input and the defaults above. */
+/* 1D, raw input and the defaults above. */
 gt_classifier_cfg gt_classifier_cfg_default(int nch, int window, int nclasses);
-/* The network's input length per channel: window, or window / 2 for
- * spectrum input. */
+/* The same for images of channels x size x size (dims 2). */
+gt_classifier_cfg gt_classifier_cfg_default_2d(int channels, int size, int nclasses);
+/* The network's input length per channel (its side, for images): window,
+ * or window / 2 for spectrum input. */
 int gt_classifier_input_len(const gt_classifier_cfg *c);
+/* Values per sample given to train and predict: nch * window, or
+ * nch * window * window for images. */
+size_t gt_classifier_sample_size(const gt_classifier_cfg *c);
 /* Write the network's spec (gantry/model.h).  Returns GT_OK, or GT_EINVAL
  * naming the field that cannot work (or a spec longer than cap). */
 int gt_classifier_spec(const gt_classifier_cfg *c, char *buf, size_t cap, gt_error *err);
@@ -129,7 +146,12 @@ typedef struct gt_classifier_train_cfg {
                           * random offset (all channels alike) each time they
                           * enter a batch, so that the network cannot learn
                           * where in the window things happen; spectrum input
-                          * ignores it */
+                          * ignores it.  Images (square, so that every
+                          * symmetry keeps their shape) are instead flipped
+                          * horizontally, flipped vertically and transposed,
+                          * each with probability 1/2 (all channels alike):
+                          * one of the 8 flips and quarter-turn rotations,
+                          * each equally likely, drawn from the seed */
 } gt_classifier_train_cfg;
 
 /* 500 steps, batch 64, lr 1e-3, no weight decay, seed 1, balanced, shift. */
@@ -146,7 +168,8 @@ typedef void (*gt_classifier_progress_fn)(void *ctx, const gt_classifier_progres
 /*
  * (Re)initialise the network from t->seed and train it on n windows x
  * (n, nch, window), normalised, with classes cls[i] in [0, nclasses).
- * Fits the spectrum statistics first (spectrum input).  Fills the history.
+ * (Images: n x (n, nch, window, window).)  Fits the spectrum statistics
+ * first (spectrum input).  Fills the history.
  * progress (may be NULL) is called after each step.  GT_EINVAL for n = 0,
  * a class out of range or a bad configuration; GT_ENUMERIC when the loss or
  * a gradient stops being finite (the step is named); GT_ENOMEM.
@@ -156,8 +179,9 @@ int gt_classifier_train(gt_classifier *clf, const float *x, const int *cls, size
                         void *ctx, gt_error *err);
 
 /*
- * Classify n windows x (n, nch, window), normalised as in training: the
- * network in inference mode (running batch-norm statistics, no dropout).
+ * Classify n windows x (n, nch, window) (images: (n, nch, window, window)),
+ * normalised as in training: the network in inference mode (running
+ * batch-norm statistics, no dropout).
  * out_class (n, may be NULL) gets the most probable class, out_probs
  * (n * nclasses, may be NULL) the softmax probabilities.  A window holding
  * NaN gets NaN probabilities (and class 0).  Returns GT_OK.
@@ -169,15 +193,16 @@ int gt_classifier_predict(gt_classifier *clf, const float *x, size_t n, int *out
  * Save to a model file (format GT_MODEL_FORMAT, through a temporary file:
  * see gantry/h5.h), replacing an existing one.  The file holds the group
  * `classifier` (gt_h5_write_model, without the optimiser state), root
- * attributes kind = "classifier", window, hop, input, channels and classes
- * (comma lists), normalize, rate_hz, steps, seed, width, max_width,
+ * attributes kind = "classifier", dims, window, hop, input, channels and
+ * classes (comma lists), normalize, rate_hz, steps, seed, width, max_width,
  * dropout, datasets norm/center and norm/scale (nch), feature/center and
  * feature/scale (nch x input_len, spectrum input only), history/loss and
  * history/accuracy (steps).
  */
 int gt_classifier_save(const gt_classifier *clf, const char *path, gt_error *err);
 /* Read one back, ready to predict (for batches of up to 64).  Refuses a
- * model file of another kind, saying what it holds. */
+ * model file of another kind, saying what it holds.  A file without dims
+ * (written before images) is 1D. */
 int gt_classifier_load(gt_classifier **out, const char *path, gt_error *err);
 
 #ifdef __cplusplus

@@ -2,7 +2,11 @@
  * gantry/tsgan.h - the time-series GAN: a 1D DCGAN (generator G, critic D)
  * on windows of sensor channels, optionally conditioned on classes, with an
  * encoder E that maps a window back to the latent space, and the anomaly
- * scores built from them.
+ * scores built from them.  The same machinery, with cfg.dims = 2, is the
+ * image GAN behind `gantry dcgan`: samples are then square images of
+ * nch x window x window (the 2D DCGAN preset, or the seed's Keras model),
+ * and everything said of windows below holds for images, except the
+ * per-sample mapping of gt_tsgan_score_signal, which is 1D only.
  *
  * Training, in two phases (f-AnoGAN, Schlegl et al. 2019):
  *   1. the GAN: gt_tsgan_train_gan, critic_steps D updates per G update;
@@ -45,9 +49,24 @@ extern "C" {
 /* The format of a trained time-series GAN: a GT_MODEL_FORMAT file whose
  * root attribute kind is "tsgan". */
 #define GT_TSGAN_KIND "tsgan"
+/* ... and of an image GAN (cfg.dims = 2). */
+#define GT_DCGAN_KIND "dcgan"
+
+/* The architecture of G, D and E (see gantry/preset.h). */
+typedef enum gt_tsgan_arch {
+    GT_TSGAN_DCGAN = 0, /* the DCGAN preset (1D or 2D) */
+    GT_TSGAN_SEED = 1   /* the seed's Keras model (2D, side 7, 14 or 28) */
+} gt_tsgan_arch;
+/* "dcgan", "seed". */
+const char *gt_tsgan_arch_name(gt_tsgan_arch a);
+int gt_tsgan_arch_parse(const char *s, gt_tsgan_arch *out);
 
 typedef struct gt_tsgan_cfg {
-    int window;       /* samples per window: a power of two >= 16 */
+    int dims;         /* 1: windows of nch x window (default); 2: images of
+                       * nch x window x window */
+    gt_tsgan_arch arch; /* default GT_TSGAN_DCGAN */
+    int window;       /* samples per window (image side): a power of two
+                       * >= 16, or 7, 14, 28 for the seed's model */
     int nch;          /* channels */
     int nclasses;     /* 0: unconditional */
     int nz;           /* latent size (default 32) */
@@ -62,6 +81,10 @@ typedef struct gt_tsgan_cfg {
 } gt_tsgan_cfg;
 
 gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch);
+/* Values per sample (nch * window^dims) and positions per channel
+ * (window^dims: what a reconstruction error is averaged over). */
+size_t gt_tsgan_sample_size(const gt_tsgan_cfg *c);
+size_t gt_tsgan_positions(const gt_tsgan_cfg *c);
 
 /* Per-step history (appended by training). */
 typedef struct gt_tsgan_history {
@@ -129,9 +152,9 @@ int gt_tsgan_train_encoder(gt_tsgan *t, const float *x, const int *cls, size_t n
 
 /*
  * Score n <= cfg.batch windows x: critic[i] = -D(x_i); when recon is not
- * NULL, recon gets n * window values, the mean over channels of the
- * squared residual at each time; xr (may be NULL) the reconstructions
- * (n, nch, window).  cls: class per window (NULL: 0).
+ * NULL, recon gets n * positions values, the mean over channels of the
+ * squared residual at each time (pixel); xr (may be NULL) the
+ * reconstructions (n, sample size).  cls: class per window (NULL: 0).
  */
 int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, float *critic,
                            float *recon, float *xr);
@@ -149,6 +172,18 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
                           size_t hop, float *critic_s, float *recon_s, float *score,
                           gt_error *err);
 
+/*
+ * Whole-sample scores of n windows or images x (any n; batched inside):
+ * critic[i] = -D(x_i), recon[i] = the mean squared residual of x_i over
+ * all its values, and, when score is not NULL (needs calibration), the
+ * combined score of the two as gt_tsgan_score_signal combines them.  Any
+ * output may be NULL.  Allocates scratch.
+ */
+int gt_tsgan_score_samples(gt_tsgan *t, const float *x, const int *cls, size_t n, float *critic,
+                           float *recon, float *score, gt_error *err);
+/* The combined score of a critic and a reconstruction value (calibrated
+ * model). */
+float gt_tsgan_combine(const gt_tsgan *t, float critic, float recon);
 /* Fit the calibration from per-sample critic and recon values of training
  * data (NaN left out), and keep up to 20000 of the combined scores as the
  * reference for quantile thresholds. */
