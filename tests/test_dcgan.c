@@ -343,6 +343,13 @@ START_TEST(dcgan_train_sample_score)
     ck_assert_str_eq(set->files[set->file[4]], "synth_cols_000004");
     gt_imageset_free(set);
 
+    /* --encoder-steps 0 means none (not the default). */
+    rc = run("dcgan train %s -o %s/e0.h5 --steps 5 --encoder-steps 0 --width 8 --nz 8 --batch 8 "
+             "--grid-every 0 --quiet",
+             st, d);
+    ck_assert_msg(rc == 0 && strstr(out, "trained 5 GAN steps and 0 encoder steps"), "exit %d: %s",
+                  rc, out);
+
     /* Refusals. */
     ck_assert_int_eq(run("dcgan sample %s -n 5 --class nope -o %s/x.png", m, d), 1);
     ck_assert_msg(strstr(out, "no class 'nope'") && strstr(out, "rows,cols"), "%s", out);

@@ -134,6 +134,38 @@ START_TEST(train_score_synth_resume)
 }
 END_TEST
 
+/* gantry synth --as-class: the windows stored with another class (real
+ * against synthetic for the discriminative score), the name kept. */
+START_TEST(synth_as_class)
+{
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 1", dir), 0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 " QUICK, dir, dir) == 0, "%s", out);
+    ck_assert_msg(run("synth %s/c.h5 --class ball --as-class synthetic -n 2 -o %s/x.h5", dir,
+                      dir) == 0,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "of class ball stored as class synthetic"), "%s", out);
+    gt_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/x.h5", dir);
+    gt_store *st = NULL;
+    ck_assert_msg(gt_store_open(&st, path, &err) == GT_OK, "%s", err.msg);
+    gt_recording *r = NULL;
+    ck_assert_msg(gt_store_read(st, "synth_ball", &r, &err) == GT_OK, "%s", err.msg);
+    ck_assert_str_eq(r->cls, "synthetic");
+    ck_assert_int_eq((int)r->n, 2 * 256);
+    gt_recording_free(r);
+    gt_store_close(st);
+    /* A CSV holds no class; an empty name or a comma is refused. */
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball --as-class s -o %s/x.csv", dir, dir), 2);
+    ck_assert_msg(strstr(out, "holds no class"), "%s", out);
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball --as-class a,b -o %s/y.h5", dir, dir), 2);
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball --as-class '' -o %s/y.h5", dir, dir), 2);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(refuses_what_does_not_fit)
 {
     char *dir = gtt_tmpdir();
@@ -219,6 +251,7 @@ GTT_SUITE(gt_test_tsgan_tool_suite)
     TCase *tc = tcase_create("tsgan_tool");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, train_score_synth_resume);
+    tcase_add_test(tc, synth_as_class);
     tcase_add_test(tc, refuses_what_does_not_fit);
     tcase_add_test(tc, detect_flags_the_run_to_failure);
     suite_add_tcase(s, tc);

@@ -22,6 +22,10 @@ static const char help[] =
     "                    windows back to back, or synth_CLASS_K per sequence),\n"
     "                    with class, rate and units, ready for gantry classify;\n"
     "                    .csv: sequence,time_s,CHANNEL... one row per sample\n"
+    "  --as-class NAME   .h5: store the recordings with class NAME instead of\n"
+    "                    the model's (e.g. synthetic, so that gantry classify\n"
+    "                    learns real against synthetic windows: the\n"
+    "                    discriminative score); the name stays synth_CLASS\n"
     "  --seed N          random seed (default 1)\n"
     "  --force           overwrite OUT\n"
     "  -h, --help        this help\n";
@@ -73,9 +77,10 @@ int cmd_synth(int argc, char **argv)
         {"class", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
         {"length", required_argument, NULL, 'L'}, {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 'S'},  {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"as-class", required_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *cls = NULL, *out = NULL;
+    const char *cls = NULL, *out = NULL, *as_class = NULL;
     int count = 16, length = 0, seed = 1, force = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
@@ -86,6 +91,7 @@ int cmd_synth(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'S': if (tool_int("--seed", optarg, 0, 2147483647, &seed)) return 2; break;
         case 'f': force = 1; break;
+        case 'A': as_class = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -96,6 +102,12 @@ int cmd_synth(int argc, char **argv)
     int csv = olen > 4 && !strcmp(out + olen - 4, ".csv");
     if (!csv && !(olen > 3 && !strcmp(out + olen - 3, ".h5")))
         return tool_fail("-o must end in .h5 or .csv, not '%s'", out), 2;
+    if (as_class && csv)
+        return tool_fail("--as-class: a .csv output holds no class"), 2;
+    if (as_class && (!as_class[0] || strchr(as_class, ',')))
+        return tool_fail("--as-class '%s': give a class name, not empty, without commas",
+                         as_class),
+               2;
     if (!force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
     gt_error err = {0};
@@ -192,7 +204,7 @@ int cmd_synth(int argc, char **argv)
             break;
         }
         free(rec->cls);
-        rec->cls = strdup(cname);
+        rec->cls = strdup(as_class ? as_class : cname);
         char src[512];
         snprintf(src, sizeof src, "gantry synth %s seed=%d", argv[optind], seed);
         free(rec->source);
@@ -214,9 +226,9 @@ int cmd_synth(int argc, char **argv)
     else if (gt_store_commit(st, &err) < 0)
         rc = tool_fail_err(&err);
     if (!rc)
-        printf("wrote %d synthetic %s of %zu samples%s%s to %s\n", count,
+        printf("wrote %d synthetic %s of %zu samples%s%s%s%s to %s\n", count,
                length ? "sequences" : "windows", seqlen, cname[0] ? " of class " : "", cname,
-               out);
+               as_class ? " stored as class " : "", as_class ? as_class : "", out);
 out:
     gt_names_free(chan, nchan);
     gt_names_free(units, nunits);

@@ -242,7 +242,7 @@ int dcgan_train(int argc, char **argv)
         if (arch == GT_TSGAN_DCGAN && !o.max_width) o.max_width = 512;
         if (!o.nz) o.nz = 100;
         if (!o.steps) o.steps = 2000;
-        if (!o.enc_steps) o.enc_steps = 1000;
+        if (o.enc_steps < 0) o.enc_steps = 1000;
         gt_tsgan_cfg tc = tsgan_cfg_from_opts(&o, s->size, s->channels, cond ? nk : 0);
         tc.dims = 2;
         tc.arch = arch;
@@ -271,7 +271,7 @@ int dcgan_train(int argc, char **argv)
     grid_ctx g = {.path = grid, .every = grid_every};
     gt_rng_seed(&g.rng0, o.seed * 31 + 17);
     double t0 = tool_now();
-    long es = o.resume && !o.enc_steps ? o.steps : o.enc_steps;
+    long es = o.resume && o.enc_steps < 0 ? o.steps : o.enc_steps;
     if ((rc = tsgan_run(t, x, t->cfg.nclasses ? cls : NULL, n, &o, es, out, 0, grid_hook, &g)))
         goto out;
     rc = 1;

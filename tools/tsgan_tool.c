@@ -93,6 +93,7 @@ void train_opts_default(train_opts *o)
     o->lr_g = o->lr_d = o->lr_e = -1.0f;
     o->alpha = -1.0f;
     o->smooth = -1;
+    o->enc_steps = -1; /* unset: the preset's (0 is allowed: no encoder) */
 }
 
 void merge_long_opts(struct option *out, size_t cap, const struct option *extra)
@@ -212,7 +213,7 @@ static void apply_preset(train_opts *o, double rate)
     if (!o->max_width) o->max_width = vib ? 128 : 128;
     if (!o->batch) o->batch = vib ? 32 : 64;
     if (!o->steps) o->steps = vib ? 2000 : 1000;
-    if (!o->enc_steps) o->enc_steps = vib ? 1500 : 1000;
+    if (o->enc_steps < 0) o->enc_steps = vib ? 1500 : 1000;
     if (o->smooth < 0) o->smooth = vib ? 0 : o->window;
     if (!o->critic_steps) o->critic_steps = o->loss == GT_GAN_WGAN ? 5 : 1;
 }
@@ -463,7 +464,7 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
                 t->cfg.nclasses ? ", conditional on class" : "", gt_model_nparams(t->g),
                 gt_model_nparams(t->d), gt_model_nparams(t->e), gt_gan_loss_name(t->cfg.loss),
                 gt_threads_get());
-    long es = o.resume && !in->enc_steps ? o.steps : o.enc_steps;
+    long es = o.resume && in->enc_steps < 0 ? o.steps : o.enc_steps;
     int trc = tsgan_run(t, ds.x, cls, ds.nwin, &o, es, out_path, quiet, NULL, NULL);
     if (cls && cls != ds.cls)
         free(cls);
