@@ -5,7 +5,8 @@
 #                   suite, then run it again built with ASan + UBSan
 #   make demo       install, build and run the end-to-end demo
 #   make bench      side-by-side benchmarks against PyTorch, numpy/scipy and
-#                   pandas (bench-train, bench-features, bench-ingest; see bench/)
+#                   pandas (bench-train, bench-score, bench-features,
+#                   bench-ingest; see bench/)
 #   make fuzz       fuzz the CSV reader for FUZZ_SECONDS (default 60)
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #   make deps       install the Debian packages Gantry needs (root), or print
@@ -67,7 +68,7 @@ TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all lib tool deps check check-build test test-asan demo bench bench-train \
-        bench-features bench-ingest fuzz \
+        bench-score bench-features bench-ingest fuzz \
         install uninstall clean fixtures
 
 all: lib tool
@@ -143,11 +144,15 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh datasets/demo.sh $(BUILD)/gantry
 
-bench: bench-train bench-features bench-ingest
+bench: bench-train bench-score bench-features bench-ingest
 
 bench-train: deps deps-reference
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_train
 	@sh bench/run.sh $(BUILD)
+
+bench-score: deps deps-reference
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_score
+	@sh bench/score.sh $(BUILD)
 
 bench-features: deps deps-reference
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_features
@@ -157,9 +162,13 @@ bench-ingest: deps deps-reference
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_csv
 	@sh bench/ingest.sh $(BUILD)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libgantry.a
+# Every bench/ program links bench/bench_util.c (what they share).
+BENCH_UTIL_OBJ = $(BUILD)/obj/bench/bench_util.o
+$(BENCH_UTIL_OBJ): bench/bench_util.h
+
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BENCH_UTIL_OBJ) $(BUILD)/libgantry.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libgantry.a $(LIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BENCH_UTIL_OBJ) $(BUILD)/libgantry.a $(LIBS_ALL)
 
 # Fuzz the CSV reader for FUZZ_SECONDS (clang, libFuzzer, ASan + UBSan);
 # a crash leaves its input in build/fuzz/ and fails.

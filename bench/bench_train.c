@@ -12,16 +12,13 @@
  * progress goes to stderr.  See bench/README.md.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cblas.h>
 
 #include "gantry/gantry.h"
+
+#include "bench_util.h"
 
 #define SPEC_CAP 8192
 #define BATCH 64
@@ -38,6 +35,7 @@ static const bench_cfg configs[] = {
     {"dcgan1d-1024x1", 1, 1024, 1},
     {"dcgan1d-1024x3", 1, 1024, 3},
     {"dcgan2d-32x32x3", 2, 32, 3},
+    {"dcgan2d-64x64x3", 2, 64, 3},
 };
 #define NCONFIGS ((int)(sizeof configs / sizeof configs[0]))
 
@@ -50,104 +48,6 @@ typedef struct timing_rule {
 
 static const timing_rule rule_full = {2, 3.0, 20, 5};
 static const timing_rule rule_quick = {1, 0.3, 3, 2};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* The 1-minute load average (-1 where /proc/loadavg is missing): other
- * work on the machine skews the timings, so results record it. */
-static double load1(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
-}
-
-/*
- * What else ran while we timed: the machine's busy CPU time (/proc/stat, all
- * CPUs) minus this process's own, per second of wall time, i.e. how many
- * CPUs other processes kept busy on average; and the hypervisor's steal
- * time likewise.  -1 where /proc/stat cannot be read.
- */
-typedef struct cpu_mark {
-    double wall, busy, steal, self;
-} cpu_mark;
-
-static cpu_mark cpu_mark_now(void)
-{
-    cpu_mark m = {now_s(), -1, -1, 0};
-    struct timespec ts;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
-        m.self = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    FILE *f = fopen("/proc/stat", "r");
-    unsigned long long v[8] = {0};
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]) == 8) {
-            double hz = (double)sysconf(_SC_CLK_TCK);
-            /* user nice system idle iowait irq softirq steal */
-            m.busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / hz;
-            m.steal = (double)v[7] / hz;
-        }
-        fclose(f);
-    }
-    return m;
-}
-
-static double others_cpus(cpu_mark a, cpu_mark b)
-{
-    if (a.busy < 0 || b.busy < 0 || b.wall <= a.wall)
-        return -1;
-    double o = ((b.busy - a.busy) - (b.self - a.self)) / (b.wall - a.wall);
-    return o > 0 ? o : 0;
-}
-
-static double steal_cpus(cpu_mark a, cpu_mark b)
-{
-    return a.steal < 0 || b.steal < 0 || b.wall <= a.wall ? -1
-                                                          : (b.steal - a.steal) / (b.wall - a.wall);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* A JSON string literal of s. */
-static void put_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static void die(const char *what, const gt_error *err)
 {
@@ -208,9 +108,9 @@ static void print_spec(const bench_cfg *c, const gt_preset_cfg *pc, const pair *
            "\"d_params\":%zu,\"g_flops\":%.6g,\"d_flops\":%.6g,\"step_flops\":%.6g,\"g_spec\":",
            c->name, c->dims, c->size, c->channels, BATCH, pc->nz, pc->width, pc->max_width,
            gt_model_nparams(p->g), gt_model_nparams(p->d), p->gflops, p->dflops, step_flops(p));
-    put_json_str(stdout, p->gspec);
+    bench_put_json_str(stdout, p->gspec);
     fputs(",\"d_spec\":", stdout);
-    put_json_str(stdout, p->dspec);
+    bench_put_json_str(stdout, p->dspec);
     fputs("}\n", stdout);
     fflush(stdout);
 }
@@ -240,29 +140,29 @@ static int bench_config(const bench_cfg *c, const timing_rule *rule, int threads
     gt_gan_stats st;
     memset(&st, 0, sizeof st);
     int bad = 0;
-    double load_before = load1();
+    double load_before = bench_load1();
     for (int i = 0; i < rule->warmup; i++)
         bad += gt_gan_step(&gan, real, NULL, NULL, BATCH, &st) != GT_OK;
     int steps = 0;
-    cpu_mark m0 = cpu_mark_now();
-    double t0 = now_s();
+    bench_cpu_mark m0 = bench_cpu_mark_now();
+    double t0 = bench_now();
     for (;;) {
-        double elapsed = now_s() - t0;
+        double elapsed = bench_now() - t0;
         if (steps >= rule->min_steps && (elapsed >= rule->min_time || steps >= rule->max_steps))
             break;
-        double a = now_s();
+        double a = bench_now();
         bad += gt_gan_step(&gan, real, NULL, NULL, BATCH, &st) != GT_OK;
-        ms[steps++] = 1e3 * (now_s() - a);
+        ms[steps++] = 1e3 * (bench_now() - a);
     }
-    double total = now_s() - t0;
-    cpu_mark m1 = cpu_mark_now();
+    double total = bench_now() - t0;
+    bench_cpu_mark m1 = bench_cpu_mark_now();
     double mn = ms[0], mx = ms[0], sum = 0;
     for (int i = 0; i < steps; i++) {
         mn = ms[i] < mn ? ms[i] : mn;
         mx = ms[i] > mx ? ms[i] : mx;
         sum += ms[i];
     }
-    double med = median(ms, steps);
+    double med = bench_median(ms, steps);
     double flops = step_flops(&p);
     printf("{\"kind\":\"result\",\"impl\":\"gantry\",\"config\":\"%s\",\"threads\":%d,"
            "\"batch\":%d,\"warmup\":%d,\"steps\":%d,\"total_s\":%.3f,\"median_ms\":%.3f,"
@@ -271,51 +171,19 @@ static int bench_config(const bench_cfg *c, const timing_rule *rule, int threads
            "\"load_before\":%.2f,\"load_after\":%.2f,\"self_cpus\":%.2f,"
            "\"others_cpus\":%.2f,\"steal_cpus\":%.2f}\n",
            c->name, threads, BATCH, rule->warmup, steps, total, med, mn, mx, sum / steps, flops,
-           flops / (med * 1e-3) / 1e9, st.loss_d, st.loss_g, bad, load_before, load1(),
-           (m1.self - m0.self) / (m1.wall - m0.wall), others_cpus(m0, m1), steal_cpus(m0, m1));
+           flops / (med * 1e-3) / 1e9, st.loss_d, st.loss_g, bad, load_before, bench_load1(),
+           bench_self_cpus(m0, m1), bench_others_cpus(m0, m1), bench_steal_cpus(m0, m1));
     fflush(stdout);
     fprintf(stderr,
             "gantry  %-16s threads %d: %8.2f ms/step (median of %d; other processes used "
             "%.2f CPUs)%s\n",
-            c->name, threads, med, steps, others_cpus(m0, m1),
+            c->name, threads, med, steps, bench_others_cpus(m0, m1),
             bad ? "  [non-finite steps!]" : "");
     free(ms);
     free(real);
     gt_gan_free(&gan);
     pair_free(&p);
     return bad ? 1 : 0;
-}
-
-/* Best GFLOP/s of an n x n x n sgemm over `reps` runs (after one untimed). */
-static void sgemm_peak(int threads, int n, int reps)
-{
-    size_t nn = (size_t)n * n;
-    float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *c = malloc(nn * sizeof *c);
-    if (!a || !b || !c)
-        die("out of memory", NULL);
-    gt_rng rng;
-    gt_rng_seed(&rng, 5);
-    gt_rng_fill_uniform(&rng, a, nn, -1.0f, 1.0f);
-    gt_rng_fill_uniform(&rng, b, nn, -1.0f, 1.0f);
-    double best = 1e30;
-    for (int r = 0; r <= reps; r++) {
-        double t = now_s();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
-                    c, n);
-        t = now_s() - t;
-        if (r > 0 && t < best)
-            best = t;
-    }
-    double gflops = 2.0 * n * (double)n * n / best / 1e9;
-    printf("{\"kind\":\"sgemm_peak\",\"impl\":\"openblas\",\"threads\":%d,"
-           "\"openblas_threads\":%d,\"n\":%d,\"reps\":%d,\"best_ms\":%.3f,\"gflops\":%.3f,"
-           "\"load\":%.2f}\n",
-           threads, openblas_get_num_threads(), n, reps, best * 1e3, gflops, load1());
-    fflush(stdout);
-    fprintf(stderr, "openblas sgemm %d threads %d: %.1f GFLOP/s\n", n, threads, gflops);
-    free(a);
-    free(b);
-    free(c);
 }
 
 /* --- parity dump --------------------------------------------------------- */
@@ -505,9 +373,9 @@ static void dump_check(const char *path)
                 dc->st.loss_d, dc->st.loss_d_real, dc->st.loss_d_fake, dc->st.loss_g,
                 dc->st.d_real, dc->st.d_fake);
         fputs("\"g_spec\":", f);
-        put_json_str(f, dc->gspec);
+        bench_put_json_str(f, dc->gspec);
         fputs(",\"d_spec\":", f);
-        put_json_str(f, dc->dspec);
+        bench_put_json_str(f, dc->dspec);
         fputs(",\"arrays\":{", f);
         for (int k = 0; k < dc->narr; k++) {
             fprintf(f, "%s\"%s\":[%zu,%zu]", k ? "," : "", dc->arr[k].name, off, dc->arr[k].n);
@@ -553,11 +421,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-            char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || t < 1 || t > 1024)
+            if ((threads = bench_parse_threads(argv[++i])) < 0)
                 usage();
-            threads = (int)t;
         } else if (strcmp(a, "--quick") == 0) {
             quick = 1;
         } else if (strcmp(a, "--print-specs") == 0) {
@@ -584,8 +449,8 @@ int main(int argc, char **argv)
         return 0;
     }
     int found = 0, bad = 0;
-    if ((peak || peak_only) && !print_specs)
-        sgemm_peak(threads, 2048, quick ? 2 : 5);
+    if ((peak || peak_only) && !print_specs && bench_sgemm_peak(threads, 2048, quick ? 2 : 5) < 0)
+        die("out of memory", NULL);
     if (peak_only)
         return 0;
     for (int i = 0; i < NCONFIGS; i++) {

@@ -5,8 +5,10 @@
 #                                  BUILD/bench/bench_train (make bench builds it)
 #
 # Environment: BENCH_QUICK=1 for a fast smoke run (fewer steps);
-# BENCH_THREADS="1 2" the thread counts; PYTHON the interpreter with PyTorch
-# (default /usr/bin/python3, Debian's, which has python3-torch);
+# BENCH_THREADS="1 2" the thread counts; BENCH_CONFIGS="dcgan2d-32x32x3 ..."
+# only these configurations (default: all, see bench_train --list); PYTHON
+# the interpreter with PyTorch (default /usr/bin/python3, Debian's, which has
+# python3-torch);
 # TORCH_OPENBLAS_THREADS (default 1): OPENBLAS_NUM_THREADS for the PyTorch
 # process.  PyTorch parallelises with OpenMP and calls BLAS from inside its
 # parallel regions; Debian's OpenBLAS (pthreads) would add its own threads on
@@ -24,26 +26,10 @@ set -eu
 BUILD=${1:-build}
 OUT=$BUILD/bench
 BIN=$OUT/bench_train
-PY=${PYTHON:-/usr/bin/python3}
-THREADS=${BENCH_THREADS:-"1 2"}
 HERE=$(dirname "$0")
-
-if [ ! -x "$BIN" ]; then
-    echo "run.sh: $BIN not found; build it with: make BUILD=$BUILD $BIN" >&2
-    exit 1
-fi
-if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
-    echo "run.sh: $PY cannot import torch and numpy (make deps-reference installs them)" >&2
-    exit 1
-fi
-
-QUICK=
-case "${BENCH_QUICK:-0}" in
-    0|"") ;;
-    *) QUICK=--quick ;;
-esac
-
-mkdir -p "$OUT"
+# shellcheck source=bench/bench_util.sh
+. "$HERE/bench_util.sh"
+bench_init run.sh "$BUILD" "$BIN" 'torch,numpy'
 rm -f "$OUT"/gantry-t*.json "$OUT"/pytorch-t*.json
 
 echo "== architectures (gt_model_spec of the presets)" >&2
@@ -58,7 +44,7 @@ rm -f "$OUT/check.bin"
 
 # Gantry and PyTorch alternate configuration by configuration, so that a
 # change in the machine's load hits both sides alike.
-CONFIGS=$("$BIN" --list)
+CONFIGS=${BENCH_CONFIGS:-$("$BIN" --list)}
 TOB=${TORCH_OPENBLAS_THREADS:-1}
 ROUNDS=${BENCH_ROUNDS:-1}
 r=1

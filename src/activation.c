@@ -18,7 +18,7 @@
  */
 void gt_relu_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         out[i] = x < 0.0f ? 0.0f : x;
@@ -27,7 +27,7 @@ void gt_relu_forward(float *out, const float *inp, size_t n)
 
 void gt_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float g = dout[i];
         dinp[i] = out[i] > 0.0f ? g : 0.0f;
@@ -41,7 +41,7 @@ void gt_relu_backward(float *dinp, const float *dout, const float *out, size_t n
  */
 void gt_lrelu_forward(float *out, const float *inp, size_t n, float slope)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float pos = x < 0.0f ? 0.0f : x;
@@ -52,7 +52,7 @@ void gt_lrelu_forward(float *out, const float *inp, size_t n, float slope)
 
 void gt_lrelu_backward(float *dinp, const float *dout, const float *inp, size_t n, float slope)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float g = dout[i];
         float pos = inp[i] > 0.0f ? g : 0.0f;
@@ -171,7 +171,7 @@ void gt_tanh_forward(float *out, const float *inp, size_t n)
 
 void gt_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
 }
@@ -200,7 +200,7 @@ void gt_sigmoid_forward(float *out, const float *inp, size_t n)
 
 void gt_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= ACT_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }

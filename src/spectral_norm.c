@@ -85,7 +85,7 @@ float gt_spectral_norm_forward(float *wn, float *u, float *v,
         sigma += (double)u[i] * wn[i];
     float s = (float)sigma;
     size_t n = (size_t)rows * (size_t)cols;
-#pragma omp parallel for simd schedule(static) if (n >= SN_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= SN_PAR_MIN)
     for (size_t k = 0; k < n; k++)
         wn[k] = w[k] / s;
     return s;
