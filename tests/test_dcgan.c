@@ -294,6 +294,9 @@ START_TEST(dcgan_train_sample_score)
     ck_assert_int_eq(im->w, 8 * 16 + 9 * 2);
     ck_assert_int_eq(im->h, 2 * 16 + 3 * 2);
     gt_image_free(im);
+    /* The grid is not overwritten unasked. */
+    ck_assert_int_eq(run("dcgan train %s -o %s/other.h5 %s --grid %s", st, d, opts, grid), 1);
+    ck_assert_msg(strstr(out, "m-samples.png exists"), "%s", out);
     /* The same seed and threads give the same model: the same scores. */
     rc = run("dcgan train %s -o %s %s --grid-every 0", st, m2, opts);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, out);

@@ -25,7 +25,9 @@ static const char help_head[] =
     "  --per-class N          only N files of each class (drawn with --seed)\n"
     "  --grid-every N         write a sample grid every N steps (default 250; 0:\n"
     "                         never) to --grid PNG (default MODEL-samples.png)\n"
-    "  --grid PNG             where the sample grid goes (replaced each time)\n"
+    "  --grid PNG             where the sample grid goes (replaced each time; an\n"
+    "                         existing file is refused at the start unless --force\n"
+    "                         or --resume)\n"
     "  -h, --help             this help\n"
     "\n"
     "training:\n"
@@ -156,6 +158,9 @@ int dcgan_train(int argc, char **argv)
         snprintf(grid_buf, sizeof grid_buf, "%.*s-samples.png", (int)len, out);
         grid = grid_buf;
     }
+    if (grid_every > 0 && !o.force && !o.resume && path_exists(grid))
+        return tool_fail("%s exists; not overwriting it (use --force, or --grid elsewhere)",
+                         grid);
     gt_threads_set(o.threads);
     gt_error err = {0};
     gt_imageset *s = NULL;
@@ -182,7 +187,12 @@ int dcgan_train(int argc, char **argv)
         if (s->cls[idx[i]] >= 0)
             map[s->cls[idx[i]]] = 0;
     char **names = malloc(((size_t)s->nclasses + 1) * sizeof *names);
-    for (int k = 0; names && k < s->nclasses; k++)
+    if (!names) {
+        free(map);
+        tool_fail("out of memory");
+        goto out;
+    }
+    for (int k = 0; k < s->nclasses; k++)
         if (map[k] >= 0) {
             names[nk] = s->classes[k];
             map[k] = nk++;
