@@ -1364,7 +1364,10 @@ static void note_skip(gt_table *t, size_t *best_line, size_t line, const char *n
 {
     if (*best_line == 0 || line < *best_line) {
         *best_line = line;
-        snprintf(t->first_skip, sizeof t->first_skip, "%.60s:%zu: %.200s", name, line, msg);
+        /* a long path keeps its end, where the file's name is */
+        size_t len = strlen(name);
+        snprintf(t->first_skip, sizeof t->first_skip, "%s%s:%zu: %.200s", len > 60 ? "..." : "",
+                 len > 60 ? name + len - 57 : name, line, msg);
     }
 }
 
