@@ -2,7 +2,6 @@
  * presets, that a conditional one learns what tells two classes apart, that
  * its defect scores separate unseen kinds of images, and save/load. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,16 +250,7 @@ static void stripe_store(const char *path, int size, int n, int masks)
     free(mask);
 }
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return gtt_tool_run(out, sizeof out, args);
-}
+#define run(...) gtt_tool_runf(out, sizeof out, __VA_ARGS__)
 
 static char *slurp(const char *path)
 {

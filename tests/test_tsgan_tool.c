@@ -1,7 +1,6 @@
 /* gantry train, score, detect and synth on simulated bearing data: the files
  * they write, resuming, and what they refuse. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +10,7 @@
 
 static char out[65536];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return gtt_tool_run(out, sizeof out, args);
-}
+#define run(...) gtt_tool_runf(out, sizeof out, __VA_ARGS__)
 
 static size_t count_lines(const char *path, char *first, size_t cap)
 {

@@ -3,6 +3,7 @@
 #include "gantry/signal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,17 @@ int gtt_tool_run(char *out, size_t cap, const char *args)
     ck_assert_msg(WIFEXITED(st), "%s did not exit normally", cmd);
     free(cmd);
     return WEXITSTATUS(st);
+}
+
+int gtt_tool_runf(char *out, size_t cap, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(n >= 0 && (size_t)n < sizeof args, "tool arguments too long: %s", fmt);
+    return gtt_tool_run(out, cap, args);
 }
 
 char *gtt_tmpdir(void)

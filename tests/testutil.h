@@ -138,6 +138,9 @@ const char *gtt_tool(void);
 /* Run `gantry ARGS` (a shell command line: quote what needs it), capturing
  * stdout and stderr into out (NUL-terminated); returns the exit status. */
 int gtt_tool_run(char *out, size_t cap, const char *args);
+/* The same with the arguments formatted as printf does. */
+int gtt_tool_runf(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A fresh directory under /tmp (malloc'd path) and its removal. */
 char *gtt_tmpdir(void);
 void gtt_rmdir(const char *dir);

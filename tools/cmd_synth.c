@@ -98,9 +98,8 @@ int cmd_synth(int argc, char **argv)
     }
     if (optind + 1 != argc || !out)
         return tool_fail("need MODEL.h5 and -o OUT.h5|OUT.csv (see --help)"), 2;
-    size_t olen = strlen(out);
-    int csv = olen > 4 && !strcmp(out + olen - 4, ".csv");
-    if (!csv && !(olen > 3 && !strcmp(out + olen - 3, ".h5")))
+    int csv = tool_ends_with(out, ".csv");
+    if (!csv && !tool_ends_with(out, ".h5"))
         return tool_fail("-o must end in .h5 or .csv, not '%s'", out), 2;
     if (as_class && csv)
         return tool_fail("--as-class: a .csv output holds no class"), 2;

@@ -20,12 +20,6 @@ static const char help[] =
     "  --seed N               latent draws (default 1)\n"
     "  --force                overwrite an existing output\n";
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
 int dcgan_sample(int argc, char **argv)
 {
     static const struct option opts[] = {{"count", required_argument, NULL, 'n'},
@@ -53,8 +47,8 @@ int dcgan_sample(int argc, char **argv)
     }
     if (optind + 1 != argc || !out)
         return tool_fail("need one MODEL.h5 and -o GRID.png or OUT.h5 (see --help)"), 2;
-    int png = ends_with(out, ".png");
-    if (!png && !ends_with(out, ".h5"))
+    int png = tool_ends_with(out, ".png");
+    if (!png && !tool_ends_with(out, ".h5"))
         return tool_fail("-o must end in .png (a grid) or .h5 (an image store), not %s", out), 2;
     if (!force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
@@ -72,13 +66,9 @@ int dcgan_sample(int argc, char **argv)
     }
     int k0 = 0, K = t->cfg.nclasses ? t->cfg.nclasses : 1;
     if (cname) {
-        int k = t->cfg.nclasses ? gt_names_list_index(t->classes, cname) : -1;
-        if (k < 0) {
-            tool_fail("%s has no class '%s' (%s%s)", argv[optind], cname,
-                      t->cfg.nclasses ? "it knows " : "it is unconditional",
-                      t->cfg.nclasses ? t->classes : "");
+        int k = model_class(t, argv[optind], cname);
+        if (k < 0)
             goto out;
-        }
         k0 = k;
         K = 1;
     }

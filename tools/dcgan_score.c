@@ -166,15 +166,8 @@ int dcgan_score(int argc, char **argv)
         goto out;
     }
     int forced = -1;
-    if (cname) {
-        forced = t->cfg.nclasses ? gt_names_list_index(t->classes, cname) : -1;
-        if (forced < 0) {
-            tool_fail("%s has no class '%s' (%s%s)", mpath, cname,
-                      t->cfg.nclasses ? "it knows " : "it is unconditional",
-                      t->cfg.nclasses ? t->classes : "");
-            goto out;
-        }
-    }
+    if (cname && (forced = model_class(t, mpath, cname)) < 0)
+        goto out;
     for (size_t i = 0; i < n; i++) {
         size_t j = idx[i];
         const char *name = s->cls[j] >= 0 ? s->classes[s->cls[j]] : "";

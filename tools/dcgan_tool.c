@@ -40,6 +40,16 @@ int images_check_classes(const gt_imageset *s, const char *store, const char *wh
     return 0;
 }
 
+int model_class(const gt_tsgan *t, const char *mpath, const char *name)
+{
+    int k = t->cfg.nclasses ? gt_names_list_index(t->classes, name) : -1;
+    if (k < 0)
+        tool_fail("%s has no class '%s' (%s%s)", mpath, name,
+                  t->cfg.nclasses ? "it knows " : "it is unconditional",
+                  t->cfg.nclasses ? t->classes : "");
+    return k;
+}
+
 int images_choose(const gt_imageset *s, const char *store, double lo, double hi, int per_class,
                   uint64_t seed, const char *classes, size_t **idx, size_t *n)
 {

@@ -23,6 +23,10 @@ int images_open(const char *path, gt_imageset **out);
 int images_check_classes(const gt_imageset *s, const char *store, const char *what,
                          const char *classes);
 
+/* The index of class name in model t (loaded from mpath), or -1 after a
+ * message naming the classes it knows (or that it is unconditional). */
+int model_class(const gt_tsgan *t, const char *mpath, const char *name);
+
 /* The images of s chosen by file (gt_imageset_select: span lo:hi of each
  * class's files, per_class of them from seed) and, when classes is not
  * NULL, of those classes only (a comma list of names; an unknown name is

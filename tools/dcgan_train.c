@@ -152,9 +152,7 @@ int dcgan_train(int argc, char **argv)
         return tool_fail("%s exists; not overwriting it (use --force)", out);
     char grid_buf[4096];
     if (!grid) {
-        size_t len = strlen(out);
-        if (len > 3 && !strcmp(out + len - 3, ".h5"))
-            len -= 3;
+        size_t len = strlen(out) - (tool_ends_with(out, ".h5") ? 3 : 0);
         snprintf(grid_buf, sizeof grid_buf, "%.*s-samples.png", (int)len, out);
         grid = grid_buf;
     }

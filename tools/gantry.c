@@ -212,6 +212,12 @@ void out_abort(tool_out *o)
     unlink(o->tmp);
 }
 
+int tool_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a > b && !strcmp(s + a - b, suffix);
+}
+
 int path_exists(const char *path)
 {
     struct stat st;

@@ -72,6 +72,8 @@ int out_open(tool_out *o, const char *path, int force);
 int out_commit(tool_out *o);
 /* Close and remove the temporary file (o->f may be NULL: nothing to do). */
 void out_abort(tool_out *o);
+/* 1 if the file name s is longer than suffix and ends in it (".h5"). */
+int tool_ends_with(const char *s, const char *suffix);
 /* 1 if path exists. */
 int path_exists(const char *path);
 
