@@ -25,29 +25,36 @@
 #   GANTRY_DATASETS  the datasets root (default ../shared/datasets)
 #   CWRU_STEPS       GAN steps (default 4000; the vibration preset's 2000
 #                    did worse, see the report in README.md)
-#   CWRU_TRAIN_OPTS  more gantry train options (default --lr-d 1e-4: the
-#                    critic at half the generator's rate; with the preset's
-#                    2e-4 it wins outright early)
+#   CWRU_TRAIN_OPTS  more gantry train options (default "--lr-d 1e-4
+#                    --class-norm": the critic at half the generator's rate,
+#                    with the preset's 2e-4 it wins outright early; and the
+#                    normalisation fitted per class, without which the normal
+#                    class, 7x quieter than the outer race, gets a sliver of
+#                    the generator's range)
 #   CWRU_THREADS     threads for training and classifiers (default 1)
 #   CWRU_NSYNTH      synthetic windows per class for (a) and (d) (default 256)
 # A model already at OUTDIR/gan.h5 is reused (delete it to retrain).
 #
-# Measured (2 shared cores, load 3-6; the defaults; 335 s in all, 222 s of
-# it training; same seed and threads give the same numbers):
+# Measured (2 shared cores, load 2-4; the defaults; 540 s in all, about 250 s
+# of it training; same seed and threads give the same numbers):
 #   (a) strongest of BPFO/BPFI/2xBSF in the mean envelope spectrum, real
-#       second halves | synthetic: inner race BPFI | BPFI (9.2x | 2.3x the
-#       floor), outer race BPFO | 2xBSF (BPFO 11.6x | 2.5x), ball BPFO |
-#       BPFO (real ball shows 2xBSF only in the 4000:5900 Hz band).
+#       second halves | synthetic: inner race BPFI | BPFI (9.2x | 2.5x the
+#       floor), outer race BPFO | BPFO (11.6x | 10.2x), ball BPFO (2.5x) |
+#       2xBSF (7.0x); in the 4000:5900 Hz band all three as the real ones
+#       (ball 2xBSF).  Each class's RMS within 20 % of the real one.
 #   (b) |acc - 0.5| = 0.50 for 3 seeds: every window told apart.  No.
-#   (c) TRTR 0.987, TSTR 0.541 (0.641 0.488 0.493): ratio 0.55.  No.
+#   (c) TRTR 0.987, TSTR 0.689 (0.705 0.730 0.632): ratio 0.70.  No.
 #   (d) 5 real per class 0.929 (0.923 0.871 0.991), with 256 synthetic per
-#       class 0.794 (0.779 0.763 0.841): the synthetic windows hurt.  No.
-# Other GANs tried (same protocol): the preset's 2000 steps (critic lr 2e-4)
-# TSTR 0.415, (d) 0.502, inner race at BPFO; 8000 steps (4000 more from the
-# default) TSTR 0.370; width 16, 3000 steps TSTR 0.332; hinge loss stalled
-# (critic loss 2.000 from the start).  The synthetic windows carry far more
-# power near Nyquist than the real ones, and normal and ball windows 2.2-2.5x
-# their real RMS.
+#       class 0.821 (0.814 0.764 0.886): the synthetic windows hurt.  No.
+# Without --class-norm: (a) inner race only, (c) TSTR 0.541 (ratio 0.55),
+# (d) 0.794, normal and ball windows at 2.2-2.5x their real RMS.
+# Other GANs tried (same protocol, without --class-norm): the preset's 2000
+# steps (critic lr 2e-4) TSTR 0.415, (d) 0.502; 8000 steps TSTR 0.370; width
+# 16, 3000 steps TSTR 0.332; hinge loss stalled (critic loss 2.000 from the
+# start); G with nearest-neighbour upsampling + k3 convolutions instead of
+# transposed convolutions TSTR 0.423 (0.667 with per-class scaling).  The
+# synthetic windows carry 100-900x the real power above 5.5 kHz: that alone
+# lets a classifier tell them apart.
 # Needs h5copy and h5dump (Debian: hdf5-tools): gantry train reads one
 # store, and the normal baseline (48 kHz, resampled) and the fault files
 # (12 kHz) need two gantry ingest runs; h5dump reads the envelope spectra.
@@ -56,7 +63,7 @@ G=${1:?usage: cwru_synth.sh GANTRY OUTDIR}
 OUT=${2:?usage: cwru_synth.sh GANTRY OUTDIR}
 CW=${GANTRY_DATASETS:-../shared/datasets}/cwru
 STEPS=${CWRU_STEPS:-4000}
-TOPTS=${CWRU_TRAIN_OPTS-"--lr-d 1e-4"}
+TOPTS=${CWRU_TRAIN_OPTS-"--lr-d 1e-4 --class-norm"}
 T=${CWRU_THREADS:-1}
 NS=${CWRU_NSYNTH:-256}
 CLASSES="ball inner_race normal outer_race"

@@ -104,6 +104,67 @@ static int add_class(gt_dataset *ds, const char *cls)
     return v[at] ? GT_OK : GT_ENOMEM;
 }
 
+/* Row j of the statistics (class j with by_class) from the given ones, or
+ * fitted over the spans of the recordings it covers. */
+static int stats_row(gt_dataset *ds, const gt_dataset_cfg *c, gt_recording **recs, float **sig,
+                     uint8_t **bad, int nrec, int j, float *all, uint8_t *skip, gt_error *err)
+{
+    float *ce = ds->center + (size_t)j * ds->nch, *sc = ds->scale + (size_t)j * ds->nch;
+    if (c->center && c->scale) {
+        int g = 0;
+        if (c->by_class && (g = gt_names_list_index(c->stat_classes, ds->classes[j])) < 0)
+            return gt_error_set(err, GT_EINVAL,
+                                "class %s has no normalisation statistics (they cover %s)",
+                                ds->classes[j], c->stat_classes ? c->stat_classes : "none");
+        memcpy(ce, c->center + (size_t)g * ds->nch, (size_t)ds->nch * sizeof(float));
+        memcpy(sc, c->scale + (size_t)g * ds->nch, (size_t)ds->nch * sizeof(float));
+        return GT_OK;
+    }
+    for (int k = 0; k < ds->nch; k++) {
+        size_t at = 0;
+        for (int i = 0; i < nrec; i++) {
+            if (c->by_class && strcmp(recs[i]->cls ? recs[i]->cls : "", ds->classes[j]))
+                continue;
+            size_t lo, hi;
+            gt_dataset_span(c, recs[i]->n, &lo, &hi);
+            memcpy(all + at, sig[i] + (size_t)k * recs[i]->n + lo, (hi - lo) * sizeof(float));
+            memcpy(skip + at, bad[i] + lo, hi - lo);
+            at += hi - lo;
+        }
+        int rc = gt_norm_fit(c->norm, all, at, skip, &ce[k], &sc[k], err);
+        if (rc < 0)
+            return gt_error_set(err, rc, "channel %s%s%s: no good samples to fit the "
+                                "normalisation", ds->channels[k],
+                                c->by_class ? ", class " : "", c->by_class ? ds->classes[j] : "");
+    }
+    return GT_OK;
+}
+
+static int fit_stats(gt_dataset *ds, const gt_dataset_cfg *c, gt_recording **recs, float **sig,
+                     uint8_t **bad, int nrec, size_t used, gt_error *err)
+{
+    if (c->by_class) {
+        for (int i = 0; i < nrec; i++)
+            if (!recs[i]->cls || !recs[i]->cls[0])
+                return gt_error_set(err, GT_EINVAL,
+                                    "recording %s has no class: statistics per class need one "
+                                    "(ingest with --class)", recs[i]->name);
+    }
+    int rows = c->by_class ? ds->nclasses : 1;
+    ds->center = malloc((size_t)rows * ds->nch * sizeof(float));
+    ds->scale = malloc((size_t)rows * ds->nch * sizeof(float));
+    float *all = c->center && c->scale ? NULL : malloc(used * sizeof(float) + 1);
+    uint8_t *skip = all ? malloc(used + 1) : NULL;
+    int rc = GT_OK;
+    if (!ds->center || !ds->scale || (!(c->center && c->scale) && (!all || !skip)))
+        rc = gt_error_set(err, GT_ENOMEM, "out of memory");
+    for (int j = 0; j < rows && rc == GT_OK; j++)
+        rc = stats_row(ds, c, recs, sig, bad, nrec, j, all, skip, err);
+    free(all);
+    free(skip);
+    return rc;
+}
+
 int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_error *err)
 {
     memset(ds, 0, sizeof *ds);
@@ -193,43 +254,8 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
     }
 
     /* Statistics: given, or fitted over the spans used. */
-    ds->center = malloc((size_t)ds->nch * sizeof(float));
-    ds->scale = malloc((size_t)ds->nch * sizeof(float));
-    if (!ds->center || !ds->scale) {
-        rc = gt_error_set(err, GT_ENOMEM, "out of memory");
+    if ((rc = fit_stats(ds, c, recs, sig, bad, nrec, used, err)) < 0)
         goto out;
-    }
-    if (c->center && c->scale) {
-        memcpy(ds->center, c->center, (size_t)ds->nch * sizeof(float));
-        memcpy(ds->scale, c->scale, (size_t)ds->nch * sizeof(float));
-    } else {
-        float *all = malloc(used * sizeof(float) + 1);
-        uint8_t *skip = malloc(used + 1);
-        if (!all || !skip) {
-            free(all);
-            free(skip);
-            rc = gt_error_set(err, GT_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (int k = 0; k < ds->nch && rc == GT_OK; k++) {
-            size_t at = 0;
-            for (int i = 0; i < nrec; i++) {
-                size_t lo, hi;
-                gt_dataset_span(c, recs[i]->n, &lo, &hi);
-                memcpy(all + at, sig[i] + (size_t)k * recs[i]->n + lo, (hi - lo) * sizeof(float));
-                memcpy(skip + at, bad[i] + lo, hi - lo);
-                at += hi - lo;
-            }
-            rc = gt_norm_fit(c->norm, all, at, skip, &ds->center[k], &ds->scale[k], err);
-            if (rc < 0)
-                gt_error_set(err, rc, "channel %s: no good samples to fit the normalisation",
-                             ds->channels[k]);
-        }
-        free(all);
-        free(skip);
-        if (rc < 0)
-            goto out;
-    }
 
     /* Count, then cut the windows. */
     size_t nwin = 0;
@@ -294,9 +320,10 @@ int gt_dataset_load(gt_dataset *ds, gt_store *s, const gt_dataset_cfg *c, gt_err
         for (size_t w = 0; w < nw[i]; w++, at++) {
             size_t st = starts[i][w];
             float *dst = ds->x + at * wsz;
+            const size_t row = c->by_class ? (size_t)cls * ds->nch : 0;
             for (int k = 0; k < ds->nch; k++) {
                 const float *src = sig[i] + (size_t)k * r->n + st;
-                float ce = ds->center[k], inv = 1.0f / ds->scale[k];
+                float ce = ds->center[row + k], inv = 1.0f / ds->scale[row + k];
                 for (int t = 0; t < c->window; t++)
                     dst[(size_t)k * c->window + t] = (src[t] - ce) * inv;
             }

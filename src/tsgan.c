@@ -264,9 +264,42 @@ int gt_tsgan_set_meta(gt_tsgan *t, const char *channels, const char *units, cons
     free(t->scale);
     t->center = c;
     t->scale = s;
+    t->norm_by_class = 0;
     t->rate_hz = rate_hz;
     t->norm = norm;
     return GT_OK;
+}
+
+int gt_tsgan_set_class_norm(gt_tsgan *t, const float *center, const float *scale,
+                            gt_error *err)
+{
+    if (t->cfg.nclasses < 1)
+        return gt_error_set(err, GT_EINVAL,
+                            "statistics per class need a conditional model (classes)");
+    size_t n = (size_t)t->cfg.nclasses * (size_t)t->cfg.nch;
+    float *c = malloc(n * sizeof *c), *s = malloc(n * sizeof *s);
+    if (!c || !s) {
+        free(c);
+        free(s);
+        return gt_error_set(err, GT_ENOMEM, "out of memory");
+    }
+    memcpy(c, center, n * sizeof *c);
+    memcpy(s, scale, n * sizeof *s);
+    free(t->center);
+    free(t->scale);
+    t->center = c;
+    t->scale = s;
+    t->norm_by_class = 1;
+    return GT_OK;
+}
+
+void gt_tsgan_norm_row(const gt_tsgan *t, int cls, const float **center, const float **scale)
+{
+    size_t row = 0;
+    if (t->norm_by_class && cls >= 0 && cls < t->cfg.nclasses)
+        row = (size_t)cls * (size_t)t->cfg.nch;
+    *center = t->center ? t->center + row : NULL;
+    *scale = t->scale ? t->scale + row : NULL;
 }
 
 /* ---- training ---------------------------------------------------------- */

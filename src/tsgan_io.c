@@ -2,7 +2,8 @@
  *
  * Layout: groups generator/, discriminator/, encoder/ (gt_h5_write_model,
  * with optimiser state); root attributes for the configuration and what the
- * model was trained on; datasets norm/center and norm/scale (per channel),
+ * model was trained on; datasets norm/center and norm/scale (per channel,
+ * or with root attribute normalize_by = "class" one row per class),
  * calibration/ref (sorted reference scores), history/{loss_d, loss_g,
  * d_real, d_fake, loss_e} and state/rng (the latent and batch streams, so
  * that --resume continues exactly). */
@@ -55,7 +56,9 @@ int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err)
     if (rc == GT_OK) rc = gt_h5_write_model(f, "generator", t->g, 1, err);
     if (rc == GT_OK) rc = gt_h5_write_model(f, "discriminator", t->d, 1, err);
     if (rc == GT_OK) rc = gt_h5_write_model(f, "encoder", t->e, 1, err);
-    size_t nch = (size_t)c->nch;
+    if (rc == GT_OK && t->norm_by_class)
+        rc = gt_h5_write_attr_str(f, "/", "normalize_by", "class", err);
+    size_t nch = (size_t)c->nch * (t->norm_by_class ? (size_t)c->nclasses : 1);
     float ones = 1.0f, zero = 0.0f;
     if (rc == GT_OK)
         rc = gt_h5_write_floats(f, "norm/center", t->center ? t->center : &zero, 1,
@@ -212,8 +215,20 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
                           path);
         goto fail;
     }
-    if ((rc = read_vec(f, path, "norm/center", (size_t)c.nch, &t->center, NULL, err)) < 0 ||
-        (rc = read_vec(f, path, "norm/scale", (size_t)c.nch, &t->scale, NULL, err)) < 0 ||
+    /* Files from before statistics per class have no normalize_by. */
+    char *by = NULL;
+    if (gt_h5_read_attr_str(f, "/", "normalize_by", &by, &ignore) == GT_OK) {
+        int bad = strcmp(by, "class") != 0 || c.nclasses < 1;
+        free(by);
+        if (bad) {
+            rc = gt_error_set(err, GT_EFORMAT, "%s: unknown normalize_by", path);
+            goto fail;
+        }
+        t->norm_by_class = 1;
+    }
+    size_t nstat = (size_t)c.nch * (t->norm_by_class ? (size_t)c.nclasses : 1);
+    if ((rc = read_vec(f, path, "norm/center", nstat, &t->center, NULL, err)) < 0 ||
+        (rc = read_vec(f, path, "norm/scale", nstat, &t->scale, NULL, err)) < 0 ||
         (rc = read_vec(f, path, "calibration/ref", 0, &t->ref, &t->nref, err)) < 0)
         goto fail;
     gt_tsgan_history *h = &t->hist;

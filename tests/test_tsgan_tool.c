@@ -156,6 +156,94 @@ START_TEST(synth_as_class)
 }
 END_TEST
 
+/* The range [lo, hi] of one recording's first channel over its first n
+ * samples (n 0: all). */
+static void recording_range(const char *path, const char *name, size_t n, float *lo, float *hi)
+{
+    gt_error err = {0};
+    gt_store *st = NULL;
+    gt_recording *r = NULL;
+    ck_assert_msg(gt_store_open(&st, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_msg(gt_store_read(st, name, &r, &err) == GT_OK, "%s", err.msg);
+    *lo = 1e30f;
+    *hi = -1e30f;
+    for (size_t i = 0; i < (n ? n : r->n); i++) {
+        *lo = fminf(*lo, r->values[i]);
+        *hi = fmaxf(*hi, r->values[i]);
+    }
+    gt_recording_free(r);
+    gt_store_close(st);
+}
+
+/* train --class-norm: minmax statistics per class, kept in the model and
+ * through --resume; synth restores each class's own level, so a quiet
+ * class's windows stay inside its own range (with one scaling for all
+ * classes they reach far outside it). */
+START_TEST(class_norm)
+{
+    char *dir = gtt_tmpdir();
+    /* The run to failure (class outer_race) reaches about 4x the level of
+     * the normal recording. */
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 1 --faults normal,ball "
+                         "--run-to-failure 2 --severity-end 3",
+                         dir),
+                     0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 --class-norm " QUICK, dir, dir) == 0, "%s",
+                  out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/sim.h5", dir);
+    float nlo, nhi, flo, fhi;
+    recording_range(path, "sim_normal", 0, &nlo, &nhi);
+    recording_range(path, "sim_run_to_failure", 0, &flo, &fhi);
+    ck_assert_msg(fhi - flo > 3 * (nhi - nlo), "normal %g..%g, run to failure %g..%g", nlo,
+                  nhi, flo, fhi);
+
+    gt_error err = {0};
+    gt_tsgan *t = NULL;
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq(t->norm_by_class, 1);
+    ck_assert_str_eq(t->classes, "ball,normal,outer_race");
+    const float *ce, *sc;
+    gt_tsgan_norm_row(t, 1, &ce, &sc); /* normal: minmax maps its range to [-1, 1] */
+    ck_assert_float_eq_tol(ce[0] - sc[0], nlo, 1e-5f);
+    ck_assert_float_eq_tol(ce[0] + sc[0], nhi, 1e-5f);
+    gt_tsgan_norm_row(t, 2, &ce, &sc); /* outer_race: the run to failure */
+    ck_assert_float_eq_tol(ce[0] - sc[0], flo, 1e-5f);
+    ck_assert_float_eq_tol(ce[0] + sc[0], fhi, 1e-5f);
+    gt_tsgan_free(t);
+
+    /* Synthetic normal windows lie within the normal recording's range. */
+    ck_assert_msg(run("synth %s/c.h5 --class normal -n 8 -o %s/n.h5", dir, dir) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/n.h5", dir);
+    float slo, shi;
+    recording_range(path, "synth_normal", 0, &slo, &shi);
+    ck_assert_msg(slo >= nlo - 1e-4f && shi <= nhi + 1e-4f && shi - slo > 0.01f * (nhi - nlo),
+                  "synthetic normal %g..%g, real %g..%g", slo, shi, nlo, nhi);
+    /* Scoring normalises each recording with its class's row. */
+    ck_assert_msg(run("score %s/c.h5 %s/sim.h5 -o %s/s.csv", dir, dir, dir) == 0, "%s", out);
+    /* --resume keeps the statistics. */
+    ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 --resume %s/c.h5 --steps 5 --encoder-steps 5 "
+                      "--quiet --threads 1",
+                      dir, dir, dir) == 0,
+                  "%s", out);
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq(t->norm_by_class, 1);
+    gt_tsgan_norm_row(t, 1, &ce, &sc);
+    ck_assert_float_eq_tol(ce[0] + sc[0], nhi, 1e-5f);
+    gt_tsgan_free(t);
+    /* Statistics per class need classes. */
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/u.h5 --class-norm --unconditional " QUICK, dir,
+                         dir),
+                     1);
+    ck_assert_msg(strstr(out, "--class-norm needs a conditional model"), "%s", out);
+    ck_assert_int_eq(gtt_count_tmp_files(dir), 0);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(refuses_what_does_not_fit)
 {
     char *dir = gtt_tmpdir();
@@ -242,6 +330,7 @@ GTT_SUITE(gt_test_tsgan_tool_suite)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, train_score_synth_resume);
     tcase_add_test(tc, synth_as_class);
+    tcase_add_test(tc, class_norm);
     tcase_add_test(tc, refuses_what_does_not_fit);
     tcase_add_test(tc, detect_flags_the_run_to_failure);
     suite_add_tcase(s, tc);

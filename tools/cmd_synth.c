@@ -178,8 +178,10 @@ int cmd_synth(int argc, char **argv)
                 free(tmp);
             done += n;
         }
+        const float *ce, *sc;
+        gt_tsgan_norm_row(t, k, &ce, &sc);
         for (size_t ch = 0; ch < C && !rc; ch++)
-            gt_norm_undo(seq + ch * per, per, t->center[ch], t->scale[ch]);
+            gt_norm_undo(seq + ch * per, per, ce[ch], sc[ch]);
         if (rc)
             break;
         char name[256];

@@ -10,7 +10,7 @@ enum {
     O_PRESET = 1000, O_CHANNELS, O_RECORDINGS, O_CLASSES, O_RESUME, O_WINDOW, O_HOP, O_SCORE_HOP,
     O_NZ, O_WIDTH, O_MAX_WIDTH, O_BATCH, O_CRITIC, O_STEPS, O_ENC_STEPS, O_LR_G, O_LR_D, O_LR_E,
     O_ALPHA, O_LOSS, O_NORM, O_COND, O_UNCOND, O_TRAIN_ROWS, O_SPAN, O_CHECKPOINT, O_SEED,
-    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH
+    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM
 };
 
 const struct option train_long_opts[] = {
@@ -46,6 +46,7 @@ const struct option train_long_opts[] = {
     {"quiet", no_argument, NULL, O_QUIET},
     {"force", no_argument, NULL, O_FORCE},
     {"smooth", required_argument, NULL, O_SMOOTH},
+    {"class-norm", no_argument, NULL, O_CLASS_NORM},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,6 +68,9 @@ const char train_opts_help[] =
     "  --train-rows N         use only the first N samples of each recording\n"
     "  --span LO:HI           use only this part of each recording (fractions)\n"
     "  --normalize M          minmax (default), zscore or robust, per channel\n"
+    "  --class-norm           fit the normalisation per class as well (conditional\n"
+    "                         models): quiet classes then use the generator's whole\n"
+    "                         range, and synth restores each class's own level\n"
     "  --loss NAME            bce (default), wgan or hinge (spectral norm in D)\n"
     "  --nz N --width N --max-width N   latent size, D's first and largest width\n"
     "  --batch N --steps N --encoder-steps N --critic-steps N\n"
@@ -168,6 +172,7 @@ int train_opts_set(train_opts *o, int c, const char *arg)
         return 0;
     }
     case O_COND: o->conditional = 1; return 0;
+    case O_CLASS_NORM: o->class_norm = 1; return 0;
     case O_UNCOND: o->conditional = 0; return 0;
     case O_TRAIN_ROWS:
         if (tool_int("--train-rows", arg, 1, 2147483647, &v))
@@ -329,14 +334,18 @@ static int calibrate(gt_tsgan *t, gt_store *st, const gt_dataset *ds, const gt_d
         }
         if (!sig || !bad)
             rc = tool_fail("out of memory");
-        if (!rc && gt_dataset_signals(r, ds->channels, ds->nch, t->center, t->scale, sig, bad, &err) < 0)
+        int cls = t->cfg.nclasses ? gt_names_list_index(t->classes, r->cls) : 0;
+        if (cls < 0)
+            cls = 0;
+        const float *ce, *sc;
+        gt_tsgan_norm_row(t, cls, &ce, &sc);
+        if (!rc && gt_dataset_signals(r, ds->channels, ds->nch, ce, sc, sig, bad, &err) < 0)
             rc = tool_fail_err(&err);
         if (!rc && n >= (size_t)t->cfg.window) {
             /* The span as its own signal: copy each channel's part. */
             for (int c = 0; c < t->cfg.nch; c++)
                 memmove(sig + (size_t)c * n, sig + (size_t)c * r->n + lo, n * sizeof(float));
-            int cls = t->cfg.nclasses ? gt_names_list_index(t->classes, r->cls) : 0;
-            if (gt_tsgan_score_signal(t, sig, bad + lo, n, cls < 0 ? 0 : cls,
+            if (gt_tsgan_score_signal(t, sig, bad + lo, n, cls,
                                       (size_t)t->score_hop, cs + total, rs + total, NULL,
                                       &err) < 0)
                 rc = tool_fail_err(&err);
@@ -370,6 +379,7 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         if (!o.hop) o.hop = t->hop;
         o.channels = t->channels;
         o.norm = t->norm;
+        o.class_norm = t->norm_by_class;
     } else {
         /* The preset follows the rate of the first recording used. */
         double rate = 0;
@@ -397,6 +407,11 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
     if (t) {
         dc.center = t->center;
         dc.scale = t->scale;
+        dc.by_class = t->norm_by_class;
+        dc.stat_classes = t->classes;
+    } else if (o.class_norm) {
+        /* Per class only where the model will be conditional. */
+        dc.by_class = 1;
     }
     if (gt_dataset_load(&ds, st, &dc, &err) < 0) {
         tool_fail_err(&err);
@@ -436,12 +451,18 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
                 tool_fail("--conditional: recording %s has no class", ds.recs[ds.rec[w]]);
                 goto out;
             }
+        if (o.class_norm && !cond) {
+            tool_fail("--class-norm needs a conditional model (recordings of 2 or more classes, "
+                      "or --conditional)");
+            goto out;
+        }
         gt_tsgan_cfg c = tsgan_cfg_from_opts(&o, o.window, ds.nch, cond ? ds.nclasses : 0);
         char *chans = gt_names_join(ds.channels, ds.nch), *units = gt_names_join(ds.units, ds.nch);
         char *classes = cond ? gt_names_join(ds.classes, ds.nclasses) : strdup("");
         int ok = chans && units && classes && gt_tsgan_create(&t, &c, &err) == GT_OK &&
                  gt_tsgan_set_meta(t, chans, units, classes, ds.rate_hz, o.norm, ds.center,
-                                   ds.scale, &err) == GT_OK;
+                                   ds.scale, &err) == GT_OK &&
+                 (!o.class_norm || gt_tsgan_set_class_norm(t, ds.center, ds.scale, &err) == GT_OK);
         free(chans);
         free(units);
         free(classes);
@@ -513,10 +534,13 @@ int tsgan_score_recording(gt_tsgan *t, const gt_recording *r, size_t hop, const 
     int rc = 0;
     if (gt_names_split(t->channels, &chan, &nch) < 0 || !sig || !bad)
         rc = tool_fail("out of memory");
-    else if (gt_dataset_signals(r, chan, t->cfg.nch, t->center, t->scale, sig, bad, &err) < 0)
+    const float *ce, *sc;
+    gt_tsgan_norm_row(t, k, &ce, &sc);
+    if (rc == 0 && gt_dataset_signals(r, chan, t->cfg.nch, ce, sc, sig, bad, &err) < 0)
         rc = tool_fail("%s (the model was trained on %s)", err.msg, t->channels);
-    else if (gt_tsgan_score_signal(t, sig, bad, r->n, k, hop ? hop : (size_t)t->score_hop, NULL,
-                                   NULL, score, &err) < 0)
+    if (rc == 0 && gt_tsgan_score_signal(t, sig, bad, r->n, k,
+                                         hop ? hop : (size_t)t->score_hop, NULL, NULL, score,
+                                         &err) < 0)
         rc = tool_fail_err(&err);
     gt_names_free(chan, nch);
     free(sig);

@@ -16,6 +16,7 @@ typedef struct train_opts {
     int loss_set;
     gt_gan_loss loss;
     gt_norm_method norm;
+    int class_norm;          /* normalisation statistics per class */
     int conditional;         /* -1: when the store has several classes */
     size_t train_rows;
     double span_lo, span_hi;

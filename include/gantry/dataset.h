@@ -40,6 +40,11 @@ typedef struct gt_dataset_cfg {
     gt_norm_method norm;     /* how to fit when center/scale are NULL */
     const float *center;     /* nch given statistics, in the order of the */
     const float *scale;      /* chosen channels; NULL: fit on the windows' data */
+    int by_class;            /* statistics per class: every recording needs a
+                              * class; center/scale then hold one row of nch
+                              * per class (class-major) ... */
+    const char *stat_classes; /* ... given ones in the order of this comma list
+                              * (fitted ones in the order of ds->classes) */
     double span_lo, span_hi; /* the part of each recording used, as fractions
                               * of its length (default 0 and 1) */
     size_t max_rows;         /* then at most this many samples of it (0: all) */
@@ -54,7 +59,8 @@ typedef struct gt_dataset {
     int nch, win;
     char **channels, **units; /* nch each */
     double rate_hz;           /* of the first recording used (all must agree) */
-    float *center, *scale;    /* nch: the statistics applied */
+    float *center, *scale;    /* the statistics applied: nch, or with by_class
+                               * nclasses rows of nch in the order of classes */
     int nrec;
     char **recs;              /* names of the recordings used */
     int nclasses;

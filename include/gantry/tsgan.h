@@ -109,7 +109,9 @@ typedef struct gt_tsgan {
     int smooth;              /* centred moving mean of the score over this
                               * many samples (0 or 1: none) */
     gt_norm_method norm;
-    float *center, *scale;   /* nch normalisation statistics */
+    float *center, *scale;   /* normalisation statistics: nch, or with
+                              * norm_by_class one row of nch per class */
+    int norm_by_class;       /* (class-major, in the order of classes) */
     /* Score calibration (gt_tsgan_calibrate). */
     int calibrated;
     float c_center, c_scale, r_center, r_scale;
@@ -128,6 +130,17 @@ void gt_tsgan_free(gt_tsgan *t);
 int gt_tsgan_set_meta(gt_tsgan *t, const char *channels, const char *units, const char *classes,
                       double rate_hz, gt_norm_method norm, const float *center,
                       const float *scale, gt_error *err);
+
+/* Statistics per class instead (after set_meta, on a conditional model):
+ * center/scale hold nclasses rows of nch, in the order of t->classes.  Each
+ * class's windows are normalised with its own row for training, scoring and
+ * calibration, and synthesis undoes the row of the class generated, so that
+ * classes whose amplitudes differ by 10x all use the generator's range. */
+int gt_tsgan_set_class_norm(gt_tsgan *t, const float *center, const float *scale,
+                            gt_error *err);
+/* The nch statistics class cls (an index into classes) is normalised with;
+ * cls is ignored unless norm_by_class. */
+void gt_tsgan_norm_row(const gt_tsgan *t, int cls, const float **center, const float **scale);
 
 /* Called after every step with the step number (1-based, of this call) and
  * its statistics (for the encoder only loss_g is set: the izi loss);
