@@ -53,8 +53,9 @@
 # 16, 3000 steps TSTR 0.332; hinge loss stalled (critic loss 2.000 from the
 # start); G with nearest-neighbour upsampling + k3 convolutions instead of
 # transposed convolutions TSTR 0.423 (0.667 with per-class scaling).  The
-# synthetic windows carry 100-900x the real power above 5.5 kHz: that alone
-# lets a classifier tell them apart.
+# synthetic windows carry 100-900x the real power above 5.5 kHz, but with
+# both low-passed at 4.5 kHz the classifier of (b) still tells every window
+# apart.
 # Needs h5copy and h5dump (Debian: hdf5-tools): gantry train reads one
 # store, and the normal baseline (48 kHz, resampled) and the fault files
 # (12 kHz) need two gantry ingest runs; h5dump reads the envelope spectra.
