@@ -133,7 +133,7 @@ static void run_im2col(void *p)
     gt__patch pt = patch_of(l);
     const float *img = l->transposed ? l->out : l->inp;
     size_t cs = (size_t)pt.h * pt.w * l->N;
-    gt__im2col(l->col, img, cs, &pt, l->N);
+    gt__im2col(l->col, img, cs, &pt, l->N, NULL);
 }
 
 static void run_col2im(void *p)
@@ -142,7 +142,7 @@ static void run_col2im(void *p)
     gt__patch pt = patch_of(l);
     float *img = l->transposed ? l->out : l->dinp;
     size_t cs = (size_t)pt.h * pt.w * l->N;
-    gt__col2im(img, cs, l->col, NULL, &pt, l->N);
+    gt__col2im(img, cs, l->col, NULL, &pt, l->N, NULL);
 }
 
 static void bench_layer(const char *name, gt_conv_geom g, int transposed, int N, double min_s)

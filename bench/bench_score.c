@@ -171,7 +171,7 @@ static void prepare(const char *dir)
     float *critic = falloc(n), *recon = falloc(n * WINDOW), *xr = falloc(n * S);
     float *z = falloc(n * NZ);
     if (gt_tsgan_score_windows(t, x, NULL, (int)n, critic, recon, xr) < 0 ||
-        gt_model_forward(t->e, x, NULL, (int)n, 0, z) < 0)
+        gt_model_infer(t->e, x, NULL, (int)n, z) < 0)
         die("scoring failed", NULL);
     snprintf(path, sizeof path, "%s/score-parity.h5", dir);
     remove(path);
@@ -213,12 +213,12 @@ static int run_part(scorer *s, part p, int call)
     switch (p) {
     case PART_SCORE:
         return gt_tsgan_score_windows(s->t, x, NULL, n, s->critic, s->recon, NULL);
-    case PART_D:
-        return gt_model_forward(s->t->d, x, NULL, n, 0, s->critic);
+    case PART_D: /* the networks' inference, as gt_tsgan_score_windows runs them */
+        return gt_model_infer(s->t->d, x, NULL, n, s->critic);
     case PART_E:
-        return gt_model_forward(s->t->e, x, NULL, n, 0, s->z);
+        return gt_model_infer(s->t->e, x, NULL, n, s->z);
     case PART_G:
-        return gt_model_forward(s->t->g, s->z, NULL, n, 0, s->out);
+        return gt_model_infer(s->t->g, s->z, NULL, n, s->out);
     }
     return GT_EINVAL;
 }

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "pointwise.h"
+
 /* Below this many values in total the thread start-up costs more than it saves. */
 #define BN_PAR_MIN 32768
 
@@ -36,6 +38,24 @@ static void channel_affine(float *out, const float *x, size_t M, float mean,
 #pragma omp simd
     for (size_t i = 0; i < M; i++)
         out[i] = (x[i] - mean) * a + b;
+}
+
+/*
+ * The map out = (x - fmu) * a + b that normalises a channel of mean mu and
+ * variance var (then scales by g and shifts by be), with fmu the float mean
+ * and rstd = 1 / sqrt(var + eps).  The loop subtracts the float mean; what
+ * rounding it lost (mu - fmu) goes into the offset, so a large mean costs no
+ * precision.
+ */
+static void channel_coeffs(double mu, double var, double g, double be, float eps,
+                           float *fmu, float *rstd, float *a, float *b)
+{
+    double rs = 1.0 / sqrt(var + (double)eps);
+    *fmu = (float)mu;
+    *rstd = (float)rs;
+    double da = g * rs;
+    *a = (float)da;
+    *b = (float)(be - (mu - *fmu) * da);
 }
 
 void gt_batchnorm_forward(float *out, float *mean, float *rstd,
@@ -68,15 +88,21 @@ void gt_batchnorm_forward(float *out, float *mean, float *rstd,
             mu = running_mean[c];
             var = running_var[c];
         }
-        double rs = 1.0 / sqrt(var + (double)eps);
-        mean[c] = (float)mu;
-        rstd[c] = (float)rs;
-        /* The loop subtracts the float mean; what rounding it lost (mu - fmu)
-         * goes into the offset, so a large mean costs no precision. */
-        float fmu = (float)mu;
-        double a = (gamma ? gamma[c] : 1.0) * rs;
-        double b = (beta ? beta[c] : 0.0) - (mu - fmu) * a;
-        channel_affine(out + (size_t)c * M, x, (size_t)M, fmu, (float)a, (float)b);
+        float fa, fb;
+        channel_coeffs(mu, var, gamma ? gamma[c] : 1.0, beta ? beta[c] : 0.0, eps, &mean[c],
+                       &rstd[c], &fa, &fb);
+        channel_affine(out + (size_t)c * M, x, (size_t)M, mean[c], fa, fb);
+    }
+}
+
+void gt__batchnorm_map(float *mean, float *scale, float *shift, const float *gamma,
+                       const float *beta, const float *running_mean,
+                       const float *running_var, int C, float eps)
+{
+    for (int c = 0; c < C; c++) {
+        float rstd;
+        channel_coeffs(running_mean[c], running_var[c], gamma ? gamma[c] : 1.0,
+                       beta ? beta[c] : 0.0, eps, &mean[c], &rstd, &scale[c], &shift[c]);
     }
 }
 

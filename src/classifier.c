@@ -605,8 +605,7 @@ int gt_classifier_predict(gt_classifier *clf, const float *x, size_t n, int *out
     float *logits = clf->work->logits;
     for (size_t at = 0; at < n; at += b) {
         size_t m = n - at < b ? n - at : b;
-        int rc = gt_model_forward(clf->model, net_input(clf, x + at * xs, m), NULL, (int)m, 0,
-                                  logits);
+        int rc = gt_model_infer(clf->model, net_input(clf, x + at * xs, m), NULL, (int)m, logits);
         if (rc)
             return rc;
         for (size_t i = 0; i < m; i++) {

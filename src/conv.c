@@ -17,6 +17,7 @@
 
 #include <cblas.h>
 
+#include "conv_internal.h"
 #include "im2col.h"
 
 /* Channels below this many values are summed/biased without a parallel region. */
@@ -168,6 +169,14 @@ void gt_conv_forward(float *out, const float *inp, const float *weight,
                      const float *bias, float *col, size_t col_cap,
                      const gt_conv_geom *g, int N)
 {
+    gt__conv_forward_mapped(out, inp, weight, bias, col, col_cap, g, N, NULL, NULL);
+}
+
+void gt__conv_forward_mapped(float *out, const float *inp, const float *weight,
+                             const float *bias, float *col, size_t col_cap,
+                             const gt_conv_geom *g, int N, const gt__pointwise *pre,
+                             const gt__pointwise *post)
+{
     // inp is (cin, N, hin, win); weight is (cout, cin*kh*kw); out is (cout, N, hout, wout)
     const int K = g->cin * g->kh * g->kw;
     const size_t hwi = (size_t)g->hin * g->win, hwo = (size_t)g->hout * g->wout;
@@ -177,9 +186,12 @@ void gt_conv_forward(float *out, const float *inp, const float *weight,
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     const float beta = bias ? 1.0f : 0.0f;
     if (is_identity(g)) {
+        assert(!pre && "an unfolding-free convolution has no gather to map");
         if (bias)
             fill_bias(out, (size_t)ldo, bias, g->cout, (size_t)ldo);
         gemm(0, 0, g->cout, ldo, K, weight, K, inp, ldi, beta, out, ldo);
+        if (post)
+            gt__pointwise_apply(out, out, (size_t)ldo, g->cout, (size_t)ldo, post);
         return;
     }
     const gt__patch p = conv_patch(g);
@@ -190,10 +202,13 @@ void gt_conv_forward(float *out, const float *inp, const float *weight,
         const int m = n0 + nc <= N ? nc : N - n0;
         const int cols = (int)(m * hwo);
         // col is (cin*kh*kw, m*hout*wout)
-        gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m);
+        gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m, pre);
         if (bias)
             fill_bias(out + n0 * hwo, (size_t)ldo, bias, g->cout, (size_t)cols);
         gemm(0, 0, g->cout, cols, K, weight, K, col, cols, beta, out + n0 * hwo, ldo);
+        if (post)
+            gt__pointwise_apply(out + n0 * hwo, out + n0 * hwo, (size_t)ldo, g->cout,
+                                (size_t)cols, post);
     }
 }
 
@@ -230,13 +245,13 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
         const float *dout_c = dout + n0 * hwo;
         if (dweight) {
             // col is (cin*kh*kw, m*hout*wout)
-            gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m);
+            gt__im2col(col, inp + n0 * hwi, (size_t)ldi, &p, m, NULL);
             gemm(0, 1, g->cout, K, cols, dout_c, ldo, col, cols, 1.0f, dweight, K);
         }
         if (dinp) {
             /* col is free again: it now holds the patch gradients. */
             gemm(1, 0, K, cols, g->cout, weight, K, dout_c, ldo, 0.0f, col, cols);
-            gt__col2im(dinp + n0 * hwi, (size_t)ldi, col, NULL, &p, m);
+            gt__col2im(dinp + n0 * hwi, (size_t)ldi, col, NULL, &p, m, NULL);
         }
     }
 }
@@ -244,6 +259,13 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
 void gt_convt_forward(float *out, const float *inp, const float *weight,
                       const float *bias, float *col, size_t col_cap,
                       const gt_conv_geom *g, int N)
+{
+    gt__convt_forward_mapped(out, inp, weight, bias, col, col_cap, g, N, NULL);
+}
+
+void gt__convt_forward_mapped(float *out, const float *inp, const float *weight,
+                              const float *bias, float *col, size_t col_cap,
+                              const gt_conv_geom *g, int N, const gt__pointwise *post)
 {
     // inp is (cin, N, hin, win); weight is (cin, cout*kh*kw); out is (cout, N, hout, wout)
     const int Kt = g->cout * g->kh * g->kw;
@@ -256,6 +278,8 @@ void gt_convt_forward(float *out, const float *inp, const float *weight,
         if (bias)
             fill_bias(out, (size_t)ldo, bias, g->cout, (size_t)ldo);
         gemm(1, 0, g->cout, ldo, g->cin, weight, Kt, inp, ldi, bias ? 1.0f : 0.0f, out, ldo);
+        if (post)
+            gt__pointwise_apply(out, out, (size_t)ldo, g->cout, (size_t)ldo, post);
         return;
     }
     const gt__patch p = convt_patch(g);
@@ -267,8 +291,9 @@ void gt_convt_forward(float *out, const float *inp, const float *weight,
         const int cols = (int)(m * hwi);
         // col is (cout*kh*kw, m*hin*win)
         gemm(1, 0, Kt, cols, g->cin, weight, Kt, inp + n0 * hwi, ldi, 0.0f, col, cols);
-        /* The fold starts from the bias instead of zero. */
-        gt__col2im(out + n0 * hwo, (size_t)ldo, col, bias, &p, m);
+        /* The fold starts from the bias instead of zero, and maps each block
+         * of the output while it is in cache. */
+        gt__col2im(out + n0 * hwo, (size_t)ldo, col, bias, &p, m, post);
     }
 }
 
@@ -304,7 +329,7 @@ void gt_convt_backward(float *dinp, float *dweight, float *dbias,
         const int m = n0 + nc <= N ? nc : N - n0;
         const int cols = (int)(m * hwi);
         // col is (cout*kh*kw, m*hin*win): the output gradient unfolded over the input grid
-        gt__im2col(col, dout + n0 * hwo, (size_t)ldo, &p, m);
+        gt__im2col(col, dout + n0 * hwo, (size_t)ldo, &p, m, NULL);
         if (dinp)
             gemm(0, 0, g->cin, cols, Kt, weight, Kt, col, cols, 0.0f,
                  dinp + n0 * hwi, ldi);

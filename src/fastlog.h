@@ -20,20 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* GT__SIMD_CLONES on a loop over these kernels builds it for AVX-512, AVX2
- * and plain x86-64 and picks one at load time (GCC/clang target_clones; about
- * 1.5x on the log1p-magnitude loop).  The clones perform the same IEEE
- * operations in the same order (no FMA contraction: -std=c11 implies
- * -ffp-contract=off, and the targets do not enable FMA), so their results
- * are bit-identical. */
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(GT_NO_SIMD_CLONES)
-#if __has_attribute(target_clones)
-#define GT__SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef GT__SIMD_CLONES
-#define GT__SIMD_CLONES
-#endif
+#include "simd_clones.h"
 
 /* cond ? a : b through bit masks: an arithmetic select that GCC cannot turn
  * back into a branch (which would stop it vectorising the loop). */

@@ -216,5 +216,5 @@ int gt_gan_generate(gt_gan *gan, const float *z, const int *labels, int n, float
         gt_gan_sample_z(gan, gan->z, n);
         z = gan->z;
     }
-    return gt_model_forward(gan->g, z, labels, n, 0, out);
+    return gt_model_infer(gan->g, z, labels, n, out);
 }

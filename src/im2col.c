@@ -4,6 +4,9 @@
 #include <omp.h>
 #include <string.h>
 
+#include "pointwise.h"
+#include "simd_clones.h"
+
 /* Below this many column entries a parallel region costs more than it saves. */
 #define PAR_MIN_WORK (1 << 15)
 
@@ -38,13 +41,13 @@ static void tap_range(int k, int n, int m, int s, int p, int *lo, int *hi)
 }
 
 /*
- * d[x] = row[x0 + x*sw] for x in [lo, hi), zero elsewhere in [0, ow).  Runs
- * are short (4 to 512 in the GANs), so the zero edges are plain loops rather
- * than memset calls, and strides 1 and 2 get loops with a constant stride
- * that the compiler vectorises.
+ * d[x] = f(row[x0 + x*sw]) for x in [lo, hi), zero elsewhere in [0, ow); f is
+ * the identity when NULL.  Runs are short (4 to 512 in the GANs), so the zero
+ * edges are plain loops rather than memset calls, and strides 1 and 2 get
+ * loops with a constant stride that the compiler vectorises.
  */
 static inline void gather_run(float *restrict d, const float *restrict row, int x0,
-                              int lo, int hi, int ow, int sw)
+                              int lo, int hi, int ow, int sw, const gt__chan_map *f)
 {
     for (int x = 0; x < lo; x++)
         d[x] = 0.0f;
@@ -52,7 +55,10 @@ static inline void gather_run(float *restrict d, const float *restrict row, int 
     const float *r = row + x0 + lo * sw;
     float *dd = d + lo;
     const int n = hi - lo;
-    if (sw == 1) {
+    if (f) {
+        if (n > 0)
+            gt__chan_map_run(dd, r, (size_t)n, sw, f);
+    } else if (sw == 1) {
 #pragma omp simd
         for (int i = 0; i < n; i++)
             dd[i] = r[i];
@@ -98,13 +104,17 @@ static inline void scatter_run(float *restrict row, const float *restrict s, int
  * afterwards.  This keeps the short rows of deep layers (ow = 4..16) from
  * paying per-sample loop overhead.
  */
+/* Image values per tile of fold_block_1d (all phases together). */
+#define FOLD_TILE 2048
+
 static int runs_across_samples(const gt__patch *p)
 {
-    return p->h == 1 && p->kh == 1 && p->oh == 1 && p->w == p->sw * p->ow;
+    return p->h == 1 && p->kh == 1 && p->oh == 1 && p->w == p->sw * p->ow &&
+           p->sw <= FOLD_TILE / 2;
 }
 
 static void unfold_block_1d(float *col, size_t ldcol, const float *img, const gt__patch *p,
-                            int j0, int j1)
+                            int j0, int j1, const gt__chan_map *f)
 {
     const int ow = p->ow;
     for (int kj = 0; kj < p->kw; kj++) {
@@ -119,7 +129,7 @@ static void unfold_block_1d(float *col, size_t ldcol, const float *img, const gt
          * of sample j1 - 1; every source index lies inside the block. */
         const size_t q0 = (size_t)j0 * ow + xlo, q1 = (size_t)(j1 - 1) * ow + xhi;
         gather_run(crow + q0, img + (size_t)p->sw * q0 + (kj - p->pw), 0, 0,
-                   (int)(q1 - q0), (int)(q1 - q0), p->sw);
+                   (int)(q1 - q0), (int)(q1 - q0), p->sw, f);
         for (int j = j0; j < j1; j++) {
             float *d = crow + (size_t)j * ow;
             for (int x = 0; x < xlo; x++)
@@ -130,64 +140,89 @@ static void unfold_block_1d(float *col, size_t ldcol, const float *img, const gt
     }
 }
 
-/* The first x >= 0 with x0 + sw * x >= t. */
-static int first_at_or_after(int t, int x0, int sw)
-{
-    return t - x0 <= 0 ? 0 : (t - x0 + sw - 1) / sw;
-}
-
-static int clamp(int v, int lo, int hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
+/*
+ * The fold of unfold_block_1d, written as a gather: image position
+ * X = sw * q + r (phase r) receives, from each tap kj with
+ * r + pw - kj = sw * d, the entry crow_kj[q + d], so each phase is a sum of
+ * a few shifted contiguous column rows.  A tile of FOLD_TILE image values is
+ * summed phase by phase in a small buffer, mapped (f, if not NULL) and
+ * written once, interleaved.  Near a sample's ends a shift reaches into the
+ * neighbour sample (or past the block): those few positions per sample are
+ * summed again from the taps inside the sample only.  Every position gets
+ * v plus its taps in increasing kj, the order of fold_block.
+ */
 
 /*
- * The fold of unfold_block_1d: each tap is one strided run across the block,
- *     img[x0 + sw * q] += crow[q].
- * The entries between two samples' valid ranges belong to the padding but get
- * added into a neighbour's first kw-1-pw or last pw values; those few values
- * per sample are zeroed and folded again from the valid taps.
+ * Phase r's acc[q - qb] for q in [qb, qe) at position ql of each sample:
+ * v plus the taps kj = k0, k0 + sw, ... (shifts d0, d0 - 1, ...) that read
+ * inside the sample, in increasing kj.
  */
-static void fold_block_1d(float *img, const float *col, size_t ldcol, float v,
-                          const gt__patch *p, int j0, int j1)
+static void fold_zone(float *acc, const float *col, size_t ldcol, float v, const gt__patch *p,
+                      int k0, int d0, int ql, long qb, long qe)
 {
-    const int w = p->w, ow = p->ow;
-    fill(img + (size_t)j0 * w, (size_t)(j1 - j0) * w, v);
-    for (int kj = 0; kj < p->kw; kj++) {
-        int xlo, xhi;
-        tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
-        if (xlo >= xhi)
-            continue;
-        const size_t q0 = (size_t)j0 * ow + xlo, q1 = (size_t)(j1 - 1) * ow + xhi;
-        scatter_run(img + (size_t)p->sw * q0 + (kj - p->pw), col + kj * ldcol + q0, 0, 0,
-                    (int)(q1 - q0), p->sw);
+    const int ow = p->ow;
+    const long jlo = qb > ql ? (qb - ql + ow - 1) / ow : 0;
+    const long jhi = qe > ql ? (qe - ql + ow - 1) / ow : 0;
+    for (long j = jlo; j < jhi; j++) {
+        const float *c = col + j * ow + ql;
+        float sum = v;
+        for (int kj = k0, d = d0; kj < p->kw; kj += p->sw, d--)
+            if (ql + d >= 0 && ql + d < ow)
+                sum += c[kj * ldcol + d];
+        acc[j * ow + ql - qb] = sum;
     }
-    int head = p->kw - 1 - p->pw;
-    if (head > w)
-        head = w;
-    const int tail = w - p->pw > head ? w - p->pw : head;
-    for (int j = j0; j < j1; j++) {
-        float *d = img + (size_t)j * w;
-        for (int x = 0; x < head; x++)
-            d[x] = v;
-        for (int x = tail; x < w; x++)
-            d[x] = v;
-    }
-    /* Refold the zones from the valid taps only, in the same kj order. */
-    for (int kj = 0; kj < p->kw; kj++) {
-        int xlo, xhi;
-        tap_range(kj, w, ow, p->sw, p->pw, &xlo, &xhi);
-        const int x0 = kj - p->pw;
-        const int hend = clamp(first_at_or_after(head, x0, p->sw), xlo, xhi);
-        const int tbeg = clamp(first_at_or_after(tail, x0, p->sw), hend, xhi);
-        const float *crow = col + kj * ldcol;
-        for (int j = j0; j < j1; j++) {
-            float *d = img + (size_t)j * w;
-            const float *c = crow + (size_t)j * ow;
-            for (int x = xlo; x < hend; x++)
-                d[x0 + p->sw * x] += c[x];
-            for (int x = tbeg; x < xhi; x++)
-                d[x0 + p->sw * x] += c[x];
+}
+
+GT__SIMD_CLONES static void fold_block_1d(float *img, const float *col, size_t ldcol,
+                                          float v, const gt__patch *p, int j0, int j1,
+                                          const gt__chan_map *f)
+{
+    const int sw = p->sw, kw = p->kw, ow = p->ow;
+    const long QB = FOLD_TILE / sw, Q0 = (long)j0 * ow, Q1 = (long)j1 * ow;
+    float acc[FOLD_TILE];
+    for (long qb = Q0; qb < Q1; qb += QB) {
+        const long qe = qb + QB < Q1 ? qb + QB : Q1;
+        const int len = (int)(qe - qb);
+        for (int r = 0; r < sw; r++) {
+            float *a = acc + r * QB;
+#pragma omp simd
+            for (int i = 0; i < len; i++)
+                a[i] = v;
+            /* Phase r's taps: r + pw - kj = sw * d. */
+            const int k0 = (r + p->pw) % sw, d0 = (r + p->pw) / sw;
+            int dmin = 0, dmax = 0;
+            for (int kj = k0, d = d0; kj < kw; kj += sw, d--) {
+                dmin = d < dmin ? d : dmin;
+                dmax = d > dmax ? d : dmax;
+                /* q and q + d both inside the block */
+                const long lo = qb > Q0 - d ? qb : Q0 - d, hi = qe < Q1 - d ? qe : Q1 - d;
+                const float *src = col + kj * ldcol + (lo + d);
+                float *dst = a + (lo - qb);
+#pragma omp simd
+                for (long i = 0; i < hi - lo; i++)
+                    dst[i] += src[i];
+            }
+            /* Per sample, q < -dmin and q >= ow - dmax: again, valid taps only. */
+            const int zh = -dmin < ow ? -dmin : ow, zt = ow - dmax > zh ? ow - dmax : zh;
+            for (int ql = 0; ql < zh; ql++)
+                fold_zone(a, col, ldcol, v, p, k0, d0, ql, qb, qe);
+            for (int ql = zt; ql < ow; ql++)
+                fold_zone(a, col, ldcol, v, p, k0, d0, ql, qb, qe);
+            if (f)
+                gt__chan_map_run(a, a, (size_t)len, 1, f);
+        }
+        float *o = img + (size_t)sw * qb;
+        if (sw == 2) {
+            const float *a0 = acc, *a1 = acc + QB;
+#pragma omp simd
+            for (int i = 0; i < len; i++) {
+                o[2 * i] = a0[i];
+                o[2 * i + 1] = a1[i];
+            }
+        } else {
+            for (int r = 0; r < sw; r++)
+                for (int i = 0; i < len; i++)
+                    o[(size_t)sw * i + r] = acc[r * QB + i];
         }
     }
 }
@@ -198,7 +233,7 @@ static void fold_block_1d(float *img, const float *col, size_t ldcol, float v,
  * of the block.
  */
 static void unfold_block(float *col, size_t ldcol, const float *img, const gt__patch *p,
-                         int j0, int j1)
+                         int j0, int j1, const gt__chan_map *f)
 {
     const int w = p->w, oh = p->oh, ow = p->ow;
     const size_t hw = (size_t)p->h * w, ohw = (size_t)oh * ow;
@@ -217,12 +252,47 @@ static void unfold_block(float *col, size_t ldcol, const float *img, const gt__p
                     memset(d, 0, (size_t)ylo * ow * sizeof *d);
                 for (int y = ylo; y < yhi; y++)
                     gather_run(d + (size_t)y * ow, s + (size_t)(y * p->sh - p->ph + ki) * w,
-                               x0, xlo, xhi, ow, p->sw);
+                               x0, xlo, xhi, ow, p->sw, f);
                 if (yhi < oh)
                     memset(d + (size_t)yhi * ow, 0, (size_t)(oh - yhi) * ow * sizeof *d);
             }
         }
     }
+}
+
+/*
+ * A single patch covering the whole unpadded image (the last layer of a
+ * discriminator, the first of a generator: kernel = image, output 1x1): the
+ * column rows are the images transposed, col[t][j] = img[j][t].  Done as a
+ * transposition, not as runs of length 1.
+ */
+static int whole_image(const gt__patch *p)
+{
+    return p->oh == 1 && p->ow == 1 && p->kh == p->h && p->kw == p->w && p->ph == 0 &&
+           p->pw == 0;
+}
+
+static void unfold_block_whole(float *col, size_t ldcol, const float *img, const gt__patch *p,
+                               int j0, int j1, const gt__chan_map *f)
+{
+    const size_t hw = (size_t)p->h * p->w;
+    for (int j = j0; j < j1; j++)
+        for (size_t t = 0; t < hw; t++)
+            col[t * ldcol + j] = img[j * hw + t];
+    if (f)
+        for (size_t t = 0; t < hw; t++)
+            gt__chan_map_run(col + t * ldcol + j0, col + t * ldcol + j0, (size_t)(j1 - j0), 1,
+                             f);
+}
+
+/* Its fold: every image value receives exactly one column entry. */
+static void fold_block_whole(float *img, const float *col, size_t ldcol, float v,
+                             const gt__patch *p, int j0, int j1)
+{
+    const size_t hw = (size_t)p->h * p->w;
+    for (int j = j0; j < j1; j++)
+        for (size_t t = 0; t < hw; t++)
+            img[j * hw + t] = v + col[t * ldcol + j];
 }
 
 /* The adjoint of unfold_block, overwriting the block's images with v plus
@@ -272,7 +342,7 @@ static int blocks_per_channel(int C, int nc, size_t work)
  * col2im share it, so each channel block is one thread's, in a fixed order. */
 typedef struct block_plan {
     size_t ldcol, rows, work;
-    int nb, bs, tasks, across;
+    int nb, bs, tasks, across, whole;
 } block_plan;
 
 static block_plan plan_blocks(const gt__patch *p, int nc)
@@ -285,6 +355,7 @@ static block_plan plan_blocks(const gt__patch *p, int nc)
     b.bs = (nc + b.nb - 1) / b.nb;
     b.tasks = p->c * b.nb;
     b.across = runs_across_samples(p);
+    b.whole = whole_image(p);
     return b;
 }
 
@@ -297,7 +368,8 @@ static int task_range(const block_plan *b, int t, int nc, int *c, int *j0, int *
     return *j0 < *j1;
 }
 
-void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p, int nc)
+void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p, int nc,
+                const gt__pointwise *pre)
 {
     // img is (c, N, h, w) from the chunk's first sample; col is (c*kh*kw, nc*oh*ow)
     const block_plan b = plan_blocks(p, nc);
@@ -307,15 +379,19 @@ void gt__im2col(float *col, const float *img, size_t cstride, const gt__patch *p
         if (!task_range(&b, t, nc, &c, &j0, &j1))
             continue;
         float *cc = col + c * b.rows * b.ldcol;
-        if (b.across)
-            unfold_block_1d(cc, b.ldcol, img + c * cstride, p, j0, j1);
+        const gt__chan_map f = pre ? gt__pointwise_chan(pre, c) : (gt__chan_map){0};
+        const gt__chan_map *fp = pre ? &f : NULL;
+        if (b.whole)
+            unfold_block_whole(cc, b.ldcol, img + c * cstride, p, j0, j1, fp);
+        else if (b.across)
+            unfold_block_1d(cc, b.ldcol, img + c * cstride, p, j0, j1, fp);
         else
-            unfold_block(cc, b.ldcol, img + c * cstride, p, j0, j1);
+            unfold_block(cc, b.ldcol, img + c * cstride, p, j0, j1, fp);
     }
 }
 
 void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
-                const gt__patch *p, int nc)
+                const gt__patch *p, int nc, const gt__pointwise *post)
 {
     // col is (c*kh*kw, nc*oh*ow); img is (c, N, h, w) from the chunk's first sample
     const block_plan b = plan_blocks(p, nc);
@@ -326,9 +402,18 @@ void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
             continue;
         const float v = init ? init[c] : 0.0f;
         const float *cc = col + c * b.rows * b.ldcol;
-        if (b.across)
-            fold_block_1d(img + c * cstride, cc, b.ldcol, v, p, j0, j1);
+        const gt__chan_map f = post ? gt__pointwise_chan(post, c) : (gt__chan_map){0};
+        if (b.whole)
+            fold_block_whole(img + c * cstride, cc, b.ldcol, v, p, j0, j1);
+        else if (b.across)
+            fold_block_1d(img + c * cstride, cc, b.ldcol, v, p, j0, j1, post ? &f : NULL);
         else
             fold_block(img + c * cstride, cc, b.ldcol, v, p, j0, j1);
+        if (post && !b.across) {
+            /* The block is still in cache: map it in place. */
+            const size_t hw = (size_t)p->h * p->w;
+            float *d = img + c * cstride + (size_t)j0 * hw;
+            gt__chan_map_run(d, d, (size_t)(j1 - j0) * hw, 1, &f);
+        }
     }
 }

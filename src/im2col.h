@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "pointwise.h"
+
 typedef struct gt__patch {
     int c;      /* image channels */
     int h, w;   /* image size */
@@ -27,16 +29,19 @@ typedef struct gt__patch {
     int ph, pw;
 } gt__patch;
 
-/* col (c*kh*kw, nc*oh*ow) = unfold(img (c, nc, h, w) with channel stride cstride) */
+/* col (c*kh*kw, nc*oh*ow) = unfold(pre(img (c, nc, h, w) with channel stride
+ * cstride)): pre (NULL: none) maps the image values as they are gathered;
+ * positions in the padding stay zero. */
 void gt__im2col(float *col, const float *img, size_t cstride,
-                const gt__patch *p, int nc);
+                const gt__patch *p, int nc, const gt__pointwise *pre);
 
 /*
- * img (c, nc, h, w) = init[c] + fold(col): every image position gets init[c]
- * (0 if init is NULL) plus the column entries that read it, added in a fixed
- * order (deterministic at any thread count).  Overwrites img.
+ * img (c, nc, h, w) = post(init[c] + fold(col)): every image position gets
+ * init[c] (0 if init is NULL) plus the column entries that read it, added in
+ * a fixed order (deterministic at any thread count), then goes through post
+ * (NULL: none).  Overwrites img.
  */
 void gt__col2im(float *img, size_t cstride, const float *col, const float *init,
-                const gt__patch *p, int nc);
+                const gt__patch *p, int nc, const gt__pointwise *post);
 
 #endif

@@ -247,10 +247,13 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
     if (max_batch <= 0)
         return gt_error_set(err, GT_EINVAL, "batch size must be positive");
     size_t np = 0, nb = 0, maxact = gt__shape_size(m->input) * (size_t)max_batch;
-    size_t col = 0;
+    size_t col = 0, nmap = 0;
     for (int i = 0; i < m->nlayers; i++) {
         gt__layer *L = &m->layers[i];
         layer_layout(L, m->nclasses, &np, &nb);
+        L->map_off = nmap;
+        if (L->d.kind == GT_LAYER_BATCHNORM)
+            nmap += 3 * (size_t)L->in.c;
         size_t a = gt__shape_size(L->out) * (size_t)max_batch;
         if (a > maxact)
             maxact = a;
@@ -273,8 +276,10 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
     m->gbuf[1] = gt__alloc_floats(maxact);
     m->col = gt__alloc_floats(col);
     m->col_cap = col;
+    m->imap = gt__alloc_floats(nmap);
     m->labels = calloc((size_t)max_batch, sizeof *m->labels);
-    int ok = block && m->buffers && m->in_act && m->gbuf[0] && m->gbuf[1] && m->col && m->labels;
+    int ok = block && m->buffers && m->in_act && m->gbuf[0] && m->gbuf[1] && m->col &&
+             m->imap && m->labels;
     size_t stride = np ? np : 1;
     m->params = block;
     if (block) {
@@ -318,6 +323,7 @@ void gt_model_free(gt_model *m)
     gt__free_floats(m->gbuf[0]);
     gt__free_floats(m->gbuf[1]);
     gt__free_floats(m->col);
+    gt__free_floats(m->imap);
     free(m->labels);
     free(m);
 }
@@ -449,8 +455,7 @@ void gt_model_init(gt_model *m, gt_init_kind kind, uint64_t seed)
     gt_model_seed_dropout(m, seed);
 }
 
-/* (n, C, HW) <-> (C, n, HW) */
-static void to_channel_major(float *dst, const float *src, int n, int C, size_t HW)
+void gt__to_channel_major(float *dst, const float *src, int n, int C, size_t HW)
 {
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
@@ -458,7 +463,7 @@ static void to_channel_major(float *dst, const float *src, int n, int C, size_t 
                    HW * sizeof(float));
 }
 
-static void to_sample_major(float *dst, const float *src, int n, int C, size_t HW)
+void gt__to_sample_major(float *dst, const float *src, int n, int C, size_t HW)
 {
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
@@ -467,7 +472,7 @@ static void to_sample_major(float *dst, const float *src, int n, int C, size_t H
 }
 
 /* The weight a layer computes with: the spectrally normalised copy or its own. */
-static const float *layer_weight(gt_model *m, gt__layer *L, int train)
+const float *gt__layer_weight(gt_model *m, gt__layer *L, int train)
 {
     float *w = m->params + L->w_off;
     if (!L->d.spectral)
@@ -478,20 +483,20 @@ static const float *layer_weight(gt_model *m, gt__layer *L, int train)
     return L->aux;
 }
 
-static void layer_forward(gt_model *m, gt__layer *L, const float *in, int n, int train)
+void gt__layer_forward(gt_model *m, gt__layer *L, const float *in, float *out,
+                       const int *labels, int n, int train)
 {
-    float *out = L->act;
     const gt_layer_desc *d = &L->d;
     size_t count = gt__shape_size(L->out) * (size_t)n;
     size_t hw_in = (size_t)L->in.h * L->in.w;
     const float *bias = L->b_n ? m->params + L->b_off : NULL;
     switch (d->kind) {
     case GT_LAYER_DENSE:
-        gt_dense_forward(out, in, layer_weight(m, L, train), bias, L->in.c, L->out.c, n);
+        gt_dense_forward(out, in, gt__layer_weight(m, L, train), bias, L->in.c, L->out.c, n);
         break;
     case GT_LAYER_CONV:
-        gt_conv_forward(out, in, layer_weight(m, L, train), bias, m->col, m->col_cap, &L->geom,
-                        n);
+        gt_conv_forward(out, in, gt__layer_weight(m, L, train), bias, m->col, m->col_cap,
+                        &L->geom, n);
         break;
     case GT_LAYER_CONVT:
         gt_convt_forward(out, in, m->params + L->w_off, bias, m->col, m->col_cap, &L->geom, n);
@@ -517,7 +522,7 @@ static void layer_forward(gt_model *m, gt__layer *L, const float *in, int n, int
         gt_upsample_forward(out, in, L->in.c, n, L->in.h, L->in.w, d->fh, d->fw);
         break;
     case GT_LAYER_LABEL:
-        gt_label_concat_forward(out, in, m->labels, d->units > 0 ? m->params + L->w_off : NULL,
+        gt_label_concat_forward(out, in, labels, d->units > 0 ? m->params + L->w_off : NULL,
                                 L->in.c, L->out.c - L->in.c, n, (int)hw_in);
         break;
     default:
@@ -525,7 +530,7 @@ static void layer_forward(gt_model *m, gt__layer *L, const float *in, int n, int
     }
 }
 
-int gt_model_forward(gt_model *m, const float *x, const int *labels, int n, int train, float *y)
+int gt__model_take_input(gt_model *m, const int *labels, int n)
 {
     if (!m->finalized || n <= 0 || n > m->max_batch)
         return GT_EINVAL;
@@ -540,24 +545,33 @@ int gt_model_forward(gt_model *m, const float *x, const int *labels, int n, int 
                 if (m->layers[i].d.kind == GT_LAYER_LABEL)
                     return GT_EINVAL;
     }
-    to_channel_major(m->in_act, x, n, m->input.c, (size_t)m->input.h * m->input.w);
+    return GT_OK;
+}
+
+int gt_model_forward(gt_model *m, const float *x, const int *labels, int n, int train, float *y)
+{
+    int rc = gt__model_take_input(m, labels, n);
+    if (rc < 0)
+        return rc;
+    gt__to_channel_major(m->in_act, x, n, m->input.c, (size_t)m->input.h * m->input.w);
     const float *in = m->in_act;
     for (int i = 0; i < m->nlayers; i++) {
-        layer_forward(m, &m->layers[i], in, n, train);
+        gt__layer_forward(m, &m->layers[i], in, m->layers[i].act, m->labels, n, train);
         in = m->layers[i].act;
     }
     m->n = n;
     m->last_train = train;
     if (y) {
         gt_shape o = current_shape(m);
-        to_sample_major(y, in, n, o.c, (size_t)o.h * o.w);
+        gt__to_sample_major(y, in, n, o.c, (size_t)o.h * o.w);
     }
     return GT_OK;
 }
 
 const float *gt_model_output(const gt_model *m)
 {
-    return m->nlayers ? m->layers[m->nlayers - 1].act : NULL;
+    /* n is 0 before the first forward and after gt_model_infer. */
+    return m->nlayers && m->n > 0 ? m->layers[m->nlayers - 1].act : NULL;
 }
 
 /* Backward of one layer: din (may be NULL) from dout; parameter gradients
@@ -652,7 +666,7 @@ static int backward(gt_model *m, const float *dy, float *dx, int params)
         return GT_EINVAL;
     int n = m->n;
     gt_shape o = current_shape(m);
-    to_channel_major(m->gbuf[0], dy, n, o.c, (size_t)o.h * o.w);
+    gt__to_channel_major(m->gbuf[0], dy, n, o.c, (size_t)o.h * o.w);
     int cur = 0;
     for (int i = m->nlayers - 1; i >= 0; i--) {
         gt__layer *L = &m->layers[i];
@@ -662,7 +676,7 @@ static int backward(gt_model *m, const float *dy, float *dx, int params)
         cur = 1 - cur;
     }
     if (dx)
-        to_sample_major(dx, m->gbuf[cur], n, m->input.c, (size_t)m->input.h * m->input.w);
+        gt__to_sample_major(dx, m->gbuf[cur], n, m->input.c, (size_t)m->input.h * m->input.w);
     return GT_OK;
 }
 

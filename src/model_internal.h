@@ -17,6 +17,7 @@ typedef struct gt__layer {
     float sigma;         /* sn: the last forward's sigma */
     float *act;          /* output (out.c, N, out.h, out.w) */
     float *aux;          /* bn: mean, rstd; dropout: mask; sn: wn, dwn */
+    size_t map_off;      /* bn: its inference map (mean, scale, shift) in imap */
 } gt__layer;
 
 struct gt_model {
@@ -30,9 +31,11 @@ struct gt_model {
     long t;
     float *buffers;
     float *in_act;                   /* the input, channel-major */
-    float *gbuf[2];                  /* ping-pong gradient buffers */
+    float *gbuf[2];                  /* ping-pong gradient buffers (inference:
+                                        activations, src/infer.c) */
     float *col;                      /* convolution scratch */
     size_t col_cap;
+    float *imap;                     /* batch norms' inference maps (src/infer.c) */
     int *labels;
     int n, last_train;
     gt_rng drop_rng;
@@ -47,5 +50,28 @@ static inline size_t gt__shape_size(gt_shape s)
 /* 64-byte aligned, zeroed floats; gt__free_floats releases them. */
 float *gt__alloc_floats(size_t n);
 void gt__free_floats(float *p);
+
+/* (n, C, HW) <-> (C, n, HW) */
+void gt__to_channel_major(float *dst, const float *src, int n, int C, size_t HW);
+void gt__to_sample_major(float *dst, const float *src, int n, int C, size_t HW);
+
+/* Check n and the labels of a forward pass and copy the labels to m->labels:
+ * GT_OK or GT_EINVAL. */
+int gt__model_take_input(gt_model *m, const int *labels, int n);
+
+/* The weight layer L computes with: its own, or (spectral normalisation) the
+ * normalised copy it writes into L->aux. */
+const float *gt__layer_weight(gt_model *m, gt__layer *L, int train);
+
+/*
+ * Forward of one layer over n samples, in (channel-major) to out; labels are
+ * the n samples' classes (label layers).  Conv and dense layers use m->col
+ * and, with spectral normalisation, write L->aux; batch norm writes L->aux
+ * and (train) the running statistics; dropout (train) draws from m->drop_rng.
+ * The other kinds touch nothing but out, so calls on disjoint buffers may run
+ * concurrently.
+ */
+void gt__layer_forward(gt_model *m, gt__layer *L, const float *in, float *out,
+                       const int *labels, int n, int train);
 
 #endif

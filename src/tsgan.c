@@ -456,7 +456,7 @@ int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, f
             t->lb[i] = cls ? cls[i] : 0;
         lab = t->lb;
     }
-    int rc = gt_model_forward(t->d, x, lab, n, 0, critic);
+    int rc = gt_model_infer(t->d, x, lab, n, critic);
     if (rc < 0)
         return rc;
     for (int i = 0; i < n; i++)
@@ -464,8 +464,8 @@ int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, f
     if (!recon && !xr)
         return GT_OK;
     float *out = xr ? xr : t->xr;
-    if ((rc = gt_model_forward(t->e, x, lab, n, 0, t->zb)) < 0 ||
-        (rc = gt_model_forward(t->g, t->zb, lab, n, 0, out)) < 0)
+    if ((rc = gt_model_infer(t->e, x, lab, n, t->zb)) < 0 ||
+        (rc = gt_model_infer(t->g, t->zb, lab, n, out)) < 0)
         return rc;
     if (recon) {
         size_t C = (size_t)t->cfg.nch, L = gt_tsgan_positions(&t->cfg);
@@ -736,5 +736,5 @@ int gt_tsgan_generate(gt_tsgan *t, const float *z, int cls, int n, gt_rng *rng, 
     }
     for (int i = 0; i < n; i++)
         t->lb[i] = cls;
-    return gt_model_forward(t->g, z, t->cfg.nclasses ? t->lb : NULL, n, 0, out);
+    return gt_model_infer(t->g, z, t->cfg.nclasses ? t->lb : NULL, n, out);
 }

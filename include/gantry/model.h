@@ -164,7 +164,22 @@ void gt_model_init(gt_model *m, gt_init_kind kind, uint64_t seed);
  */
 int gt_model_forward(gt_model *m, const float *x, const int *labels, int n,
                      int train, float *y);
-/* The last forward's output, channel-major (C', n, H', W'). */
+/*
+ * Inference: what gt_model_forward(m, x, labels, n, 0, y) computes, faster:
+ * batch norm and the activation after it are fused into the neighbouring
+ * convolutions, layer outputs are not kept, and the samples are split over
+ * the threads.  At one thread the result has forward's bits; with more, the
+ * BLAS multiplies fewer samples at a time and may round differently (a few
+ * 1e-7 relative).  The same thread count gives the same bits run after run.
+ * y (n, C', H', W') is required; it may overlap x (then the path is
+ * slower).  The layers' buffers then hold no pass: gt_model_backward and
+ * gt_model_backward_input refuse (GT_EINVAL) and gt_model_output is NULL
+ * until the next gt_model_forward.  Returns GT_OK, or GT_EINVAL as
+ * gt_model_forward does, or for y NULL.
+ */
+int gt_model_infer(gt_model *m, const float *x, const int *labels, int n, float *y);
+/* The last forward's output, channel-major (C', n, H', W'); NULL before the
+ * first forward and after gt_model_infer. */
 const float *gt_model_output(const gt_model *m);
 /*
  * Backward of the last forward (which must have been in train mode) given
