@@ -244,6 +244,31 @@ START_TEST(class_norm)
 }
 END_TEST
 
+/* Vibration scores are smoothed over the scoring hop by default: the
+ * residual is noise sample by sample, and unsmoothed its spikes flag (and
+ * merge into events over) the very recording the model was trained on. */
+START_TEST(vibration_scores_are_smoothed)
+{
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 2 --faults normal", dir), 0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 " QUICK, dir, dir) == 0, "%s", out);
+    gt_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.h5", dir);
+    gt_tsgan *t = NULL;
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_int_eq(t->smooth, 128); /* QUICK's --score-hop */
+    gt_tsgan_free(t);
+    ck_assert_msg(run("score %s/m.h5 %s/sim.h5 -o %s/s.csv", dir, dir, dir) == 0, "%s", out);
+    double pct = -1;
+    const char *at = strstr(out, "samples, ");
+    ck_assert_msg(at && sscanf(at, "samples, %lf %%", &pct) == 1, "%s", out);
+    ck_assert_msg(pct < 1.0, "%.2f %% of the training recording flagged: %s", pct, out);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(refuses_what_does_not_fit)
 {
     char *dir = gtt_tmpdir();
@@ -331,6 +356,7 @@ GTT_SUITE(gt_test_tsgan_tool_suite)
     tcase_add_test(tc, train_score_synth_resume);
     tcase_add_test(tc, synth_as_class);
     tcase_add_test(tc, class_norm);
+    tcase_add_test(tc, vibration_scores_are_smoothed);
     tcase_add_test(tc, refuses_what_does_not_fit);
     tcase_add_test(tc, detect_flags_the_run_to_failure);
     suite_add_tcase(s, tc);

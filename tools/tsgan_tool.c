@@ -64,7 +64,8 @@ const char train_opts_help[] =
     "  --window N --hop N     window length (power of two >= 16) and hop, samples\n"
     "  --score-hop N          hop when scoring (default: the preset's)\n"
     "  --smooth N             moving mean of the score over N samples (default: a\n"
-    "                         window for historian data, none for vibration)\n"
+    "                         window for historian data, the scoring hop for\n"
+    "                         vibration; 0: none)\n"
     "  --train-rows N         use only the first N samples of each recording\n"
     "  --span LO:HI           use only this part of each recording (fractions)\n"
     "  --normalize M          minmax (default), zscore or robust, per channel\n"
@@ -219,7 +220,9 @@ static void apply_preset(train_opts *o, double rate)
     if (!o->batch) o->batch = vib ? 32 : 64;
     if (!o->steps) o->steps = vib ? 2000 : 1000;
     if (o->enc_steps < 0) o->enc_steps = vib ? 1500 : 1000;
-    if (o->smooth < 0) o->smooth = vib ? 0 : o->window;
+    /* Vibration's residual is noise sample by sample: unsmoothed, its
+     * isolated spikes cross any threshold and merge into long events. */
+    if (o->smooth < 0) o->smooth = vib ? o->score_hop : o->window;
     if (!o->critic_steps) o->critic_steps = o->loss == GT_GAN_WGAN ? 5 : 1;
 }
 
