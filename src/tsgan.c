@@ -580,6 +580,7 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
     if (hop < 1)
         hop = 1;
     double *csum = calloc(n, sizeof *csum), *rsum = calloc(n, sizeof *rsum);
+    float *fc = malloc(n * sizeof *fc), *fr = malloc(n * sizeof *fr);
     unsigned *cnt = calloc(n, sizeof *cnt);
     size_t *badsum = calloc(n + 1, sizeof *badsum);
     float *crit = malloc((size_t)B * sizeof *crit);
@@ -587,7 +588,7 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
     size_t *st = malloc((size_t)B * sizeof *st);
     int *lab = malloc((size_t)B * sizeof *lab);
     int rc = GT_OK;
-    if (!csum || !rsum || !cnt || !badsum || !crit || !rec || !st || !lab) {
+    if (!csum || !rsum || !fc || !fr || !cnt || !badsum || !crit || !rec || !st || !lab) {
         rc = gt_error_set(err, GT_ENOMEM, "out of memory");
         goto out;
     }
@@ -631,21 +632,29 @@ int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, siz
             }
         }
     }
+    /* The per-sample means, each smoothed before they are combined (the
+     * calibration then sees what a score is made of). */
     for (size_t i = 0; i < n; i++) {
-        float c = cnt[i] ? (float)(csum[i] / cnt[i]) : NAN;
-        float r = cnt[i] ? (float)(rsum[i] / cnt[i]) : NAN;
-        if (critic_s)
-            critic_s[i] = c;
-        if (recon_s)
-            recon_s[i] = r;
-        if (score)
-            score[i] = gt_tsgan_combine(t, c, r);
+        fc[i] = cnt[i] ? (float)(csum[i] / cnt[i]) : NAN;
+        fr[i] = cnt[i] ? (float)(rsum[i] / cnt[i]) : NAN;
     }
-    if (score && t->smooth > 1)
-        smooth_inplace(score, n, (size_t)t->smooth, csum);
+    if (t->smooth > 1) {
+        smooth_inplace(fc, n, (size_t)t->smooth, csum);
+        smooth_inplace(fr, n, (size_t)t->smooth, csum);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (critic_s)
+            critic_s[i] = fc[i];
+        if (recon_s)
+            recon_s[i] = fr[i];
+        if (score)
+            score[i] = gt_tsgan_combine(t, fc[i], fr[i]);
+    }
 out:
     free(csum);
     free(rsum);
+    free(fc);
+    free(fr);
     free(cnt);
     free(badsum);
     free(crit);

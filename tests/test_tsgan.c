@@ -261,6 +261,52 @@ START_TEST(signal_scores_are_local)
 }
 END_TEST
 
+START_TEST(components_smoothed_then_combined)
+{
+    /* The critic and reconstruction series are smoothed before they are
+     * combined and calibrated: what is standardised is what is scored. */
+    const size_t n = 300, k = 9;
+    gt_tsgan *t = small_model(2);
+    gt_error err = {0};
+    float *sig = gtt_falloc(n), *c1 = gtt_falloc(n), *r1 = gtt_falloc(n);
+    float *ck = gtt_falloc(n), *rk = gtt_falloc(n), *score = gtt_falloc(n);
+    gtt_fill(sig, n, 8, 0.5f);
+    t->smooth = 1;
+    ck_assert_int_eq(gt_tsgan_score_signal(t, sig, NULL, n, 0, 3, c1, r1, NULL, &err), GT_OK);
+    t->smooth = (int)k;
+    ck_assert_int_eq(gt_tsgan_score_signal(t, sig, NULL, n, 0, 3, ck, rk, NULL, &err), GT_OK);
+    int differ = 0;
+    for (size_t i = k / 2; i + k / 2 < n; i++) {
+        double mc = 0, mr = 0;
+        for (size_t j = i - k / 2; j <= i + k / 2; j++) {
+            mc += c1[j];
+            mr += r1[j];
+        }
+        mc /= (double)k;
+        mr /= (double)k;
+        ck_assert_msg(fabs(ck[i] - mc) <= 1e-5 * (1 + fabs(mc)), "critic at %zu: %g, mean %g", i,
+                      ck[i], mc);
+        ck_assert_msg(fabs(rk[i] - mr) <= 1e-5 * (1 + fabs(mr)), "recon at %zu: %g, mean %g", i,
+                      rk[i], mr);
+        differ += ck[i] != c1[i];
+    }
+    ck_assert_msg(differ > 100, "smoothing changed only %d critic values", differ);
+    /* Calibrated on these series, the score combines them sample by sample. */
+    ck_assert_int_eq(gt_tsgan_calibrate(t, ck, rk, n, &err), GT_OK);
+    ck_assert_int_eq(gt_tsgan_score_signal(t, sig, NULL, n, 0, 3, NULL, NULL, score, &err), GT_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_float_eq_tol(score[i], gt_tsgan_combine(t, ck[i], rk[i]),
+                               1e-5f * (1 + fabsf(score[i])));
+    free(sig);
+    free(c1);
+    free(r1);
+    free(ck);
+    free(rk);
+    free(score);
+    gt_tsgan_free(t);
+}
+END_TEST
+
 START_TEST(non_finite_data_stops_training)
 {
     const int N = 64, L = 32;
@@ -289,6 +335,7 @@ GTT_SUITE(gt_test_tsgan_suite)
     tcase_add_test(tc, scores_separate_and_survive_save_load);
     tcase_add_test(tc, same_seed_same_model);
     tcase_add_test(tc, signal_scores_are_local);
+    tcase_add_test(tc, components_smoothed_then_combined);
     tcase_add_test(tc, non_finite_data_stops_training);
     suite_add_tcase(s, tc);
     return s;

@@ -10,9 +10,9 @@ static const char help[] =
     "Score every sample of the store's recordings with a model from gantry train:\n"
     "windows every --hop samples, each scored by the critic (-D(x)) and by the\n"
     "encoder's reconstruction error over all channels; per sample the mean over\n"
-    "the windows covering it, both standardised with the training data's median\n"
-    "and spread and combined (gantry train --alpha).  A sample's score depends\n"
-    "on the data within a window of it only.\n"
+    "the windows covering it, both smoothed (gantry train --smooth), standardised\n"
+    "with the training data's median and spread and combined (gantry train\n"
+    "--alpha).  A sample's score depends on the data within a window of it only.\n"
     "\n"
     "  -o, --output FILE      SCORES.csv: timestamp,score,anomaly, one row per sample\n"
     "                         (a leading recording column when several are scored)\n"
@@ -24,7 +24,8 @@ static const char help[] =
     "                         (default: the recording's own, else normal)\n"
     "  --hop N                hop between scored windows (default: the model's)\n"
     "%s"
-    "                         (default quantile:0.99x1.5)\n"
+    "                         (default quantile:1x1.5, 1.5 times the largest\n"
+    "                         training score)\n"
     "  --force                overwrite existing output files\n"
     "  -h, --help             this help\n";
 

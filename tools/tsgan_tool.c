@@ -63,9 +63,10 @@ const char train_opts_help[] =
     "  --unconditional        ignore classes\n"
     "  --window N --hop N     window length (power of two >= 16) and hop, samples\n"
     "  --score-hop N          hop when scoring (default: the preset's)\n"
-    "  --smooth N             moving mean of the score over N samples (default: a\n"
-    "                         window for historian data, the scoring hop for\n"
-    "                         vibration; 0: none)\n"
+    "  --smooth N             moving mean of the critic and reconstruction scores\n"
+    "                         over N samples, before they are standardised and\n"
+    "                         combined (default: a window for historian data,\n"
+    "                         the scoring hop for vibration; 0: none)\n"
     "  --train-rows N         use only the first N samples of each recording\n"
     "  --span LO:HI           use only this part of each recording (fractions)\n"
     "  --normalize M          minmax (default), zscore or robust, per channel\n"
@@ -591,7 +592,9 @@ void flag_opts_default(flag_opts *f, gt_thresh_kind kind)
     memset(f, 0, sizeof *f);
     f->thr = gt_thresh_default(kind);
     if (kind == GT_THRESH_QUANTILE) {
-        f->thr.value = 0.99;
+        /* 1.5 times the largest (smoothed) training score: nothing like
+         * the training data is flagged. */
+        f->thr.value = 1;
         f->thr.factor = 1.5;
     }
     f->min_gap = -1;

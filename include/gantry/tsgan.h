@@ -21,15 +21,19 @@
  *   critic(x)  = -D(x), D's raw output (the logit for bce);
  *   recon(x,t) = mean over channels of (x - G(E(x)))^2 at time t.
  * gt_tsgan_score_signal maps them onto every sample of a signal (the mean
- * over the windows covering it) and combines them with the calibration
- * fitted on the training data:
+ * over the windows covering it), smooths each with a centred moving mean
+ * over `smooth` samples, and combines them with the calibration fitted on
+ * the training data's smoothed values:
  *   score = alpha |critic - c_center| / c_scale
  *         + (1 - alpha) (recon - r_center) / r_scale,
  * centers and scales the median and IQR / 1.349 over the training signal's
  * samples (the critic counts both ways, as TadGAN's |z|: a window unlike
- * anything seen can push D either way), then a centred moving mean over
- * `smooth` samples; a sample's score depends on the data within a window
- * and a half of it only, not on how much data was scored.
+ * anything seen can push D either way).  Standardising the smoothed values
+ * keeps alpha the weight it says: a sample's squared residual spreads about
+ * 20 times wider than its mean over a vibration window, and standardised
+ * unsmoothed it left the critic most of the say.  A sample's score depends
+ * on the data within a window and a half of it only, not on how much data
+ * was scored.
  */
 #ifndef GANTRY_TSGAN_H
 #define GANTRY_TSGAN_H
@@ -176,9 +180,9 @@ int gt_tsgan_score_windows(gt_tsgan *t, const float *x, const int *cls, int n, f
  * Per-sample scores of one normalised signal sig (nch, n channel-major),
  * bad (n, may be NULL) marking unusable samples: windows every hop samples
  * (plus one ending at the last sample), those touching a bad sample left
- * out.  critic_s and recon_s (n each, may be NULL) get the raw per-sample
- * means, score (n) the combined score (needs calibration unless raw = 1,
- * then score = critic_s).  Samples no window covers get NaN.  Allocates
+ * out.  critic_s and recon_s (n each, may be NULL) get the per-sample
+ * means smoothed over t->smooth samples, score (n) the combined score
+ * (needs calibration).  Samples no window covers get NaN.  Allocates
  * scratch; GT_EINVAL (message) when the signal is shorter than a window.
  */
 int gt_tsgan_score_signal(gt_tsgan *t, const float *sig, const uint8_t *bad, size_t n, int cls,
