@@ -28,7 +28,7 @@ echo "== 4. train the time-series GAN and its encoder on the normal recording"
 
 echo "== 5. score every recording; flag events; evaluate against the run to failure's labels"
 "$GANTRY" score "$OUT/normal-gan.h5" "$OUT/sim.h5" -o "$OUT/scores.csv" \
-    --events "$OUT/events.csv" --force
+    --events "$OUT/events.csv" --plot "$OUT/scores.svg" --force
 "$GANTRY" eval "$OUT/sim.h5" --recordings sim_run_to_failure --scores "$OUT/scores.csv"
 
 echo "== 6. a class-conditional GAN; 256 synthetic windows of each fault class"
@@ -57,6 +57,7 @@ echo "   $OUT/sim.h5       the simulated recordings (gantry inspect $OUT/sim.h5)
 echo "   $OUT/features.h5  windows, spectra, envelope spectra, defect amplitudes"
 echo "   $OUT/normal-gan.h5  the GAN + encoder trained on normal vibration"
 echo "   $OUT/scores.csv     per-sample anomaly scores; $OUT/events.csv the flagged events"
+echo "   $OUT/scores.svg     the scores over time, threshold, flagged and labelled stretches"
 echo "   $OUT/class-gan.h5   the class-conditional GAN; $OUT/synth-CLASS.h5 its windows"
 echo "   $OUT/clf-real.h5, $OUT/clf-synth.h5  fault classifiers (real / synthetic)"
 echo "   $OUT/toy/toy.svg  real and generated spectra; $OUT/toy/model.h5 the trained GAN"

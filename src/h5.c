@@ -22,7 +22,7 @@
 
 #include "gantry/h5.h"
 #include "h5_internal.h"
-#include "tmpfile.h"
+#include "gantry/tmpfile.h"
 
 #define GT_H5_MAX_DIMS 8
 
@@ -118,7 +118,7 @@ int gt_h5_create(gt_h5 **out, const char *path, const char *format, int major,
     }
     f->file = -1;
     /* The temporary file beside the target, so that rename(2) is atomic. */
-    int fd = gt__tmp_create(path, &f->tmp);
+    int fd = gt_tmpfile_create(path, &f->tmp);
     if (fd < 0) {
         int e = errno;
         h5_free(f);
@@ -173,7 +173,7 @@ int gt_h5_commit(gt_h5 *f, gt_error *err)
         goto out;
     }
     const char *what = "";
-    if (gt__tmp_commit(f->tmp, f->path, &what) < 0) {
+    if (gt_tmpfile_commit(f->tmp, f->path, &what) < 0) {
         int e = errno;
         rc = !strcmp(what, "rename")
                  ? gt_error_set(err, GT_EIO, "%s: cannot rename %s onto it: %s", f->path, f->tmp,

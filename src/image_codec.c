@@ -25,7 +25,7 @@
 #include <png.h>
 
 #include "gantry/image.h"
-#include "tmpfile.h"
+#include "gantry/tmpfile.h"
 
 /* Largest image decoded (pixels per channel) and largest file read. */
 #define MAX_PIXELS ((size_t)1 << 28)
@@ -384,7 +384,7 @@ int gt_image_write_png(const gt_image *im, const char *path, gt_error *err)
     }
     e->im = im;
     char *tmp = NULL;
-    int rc = GT_OK, fd = gt__tmp_create(path, &tmp);
+    int rc = GT_OK, fd = gt_tmpfile_create(path, &tmp);
     if (fd < 0) {
         rc = gt_error_set(err, GT_EIO, "%s: cannot create a temporary file beside it: %s", path,
                           strerror(errno));
@@ -408,7 +408,7 @@ int gt_image_write_png(const gt_image *im, const char *path, gt_error *err)
     const char *what = "";
     if (rc == GT_OK && bad)
         rc = gt_error_set(err, GT_EIO, "%s: cannot write %s: %s", path, tmp, strerror(e1));
-    else if (rc == GT_OK && gt__tmp_commit(tmp, path, &what) < 0)
+    else if (rc == GT_OK && gt_tmpfile_commit(tmp, path, &what) < 0)
         rc = gt_error_set(err, GT_EIO, "%s: cannot %s %s: %s", path, what, tmp, strerror(errno));
     if (rc == GT_OK) {
         free(tmp);

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tmpfile.h"
+#include "gantry/tmpfile.h"
 
 /* The process's umask, read without changing it (Linux); 022 otherwise. */
 static mode_t current_umask(void)
@@ -28,7 +28,7 @@ static mode_t current_umask(void)
     return mask;
 }
 
-int gt__tmp_create(const char *path, char **tmp)
+int gt_tmpfile_create(const char *path, char **tmp)
 {
     static const char suffix[] = ".tmp-XXXXXX";
     size_t len = strlen(path);
@@ -69,7 +69,7 @@ static int sync_path(const char *path, int dir)
     return rc;
 }
 
-int gt__tmp_commit(const char *tmp, const char *path, const char **what)
+int gt_tmpfile_commit(const char *tmp, const char *path, const char **what)
 {
     if (sync_path(tmp, 0) < 0) {
         *what = "flush";

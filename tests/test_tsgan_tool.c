@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gantry/gantry.h"
 #include "testutil.h"
@@ -308,6 +310,41 @@ START_TEST(refuses_what_does_not_fit)
 }
 END_TEST
 
+/* The score plot: a whole SVG document with a panel titled for the
+ * recording, the score and threshold lines, flagged (and labelled) bands,
+ * and a new file's usual permissions. */
+static void check_plot(const char *dir, const char *name, const char *rec, const char *labelled)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no plot %s", path);
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = 0;
+    ck_assert_msg(!strncmp(doc, "<svg ", 5), "%.80s", doc);
+    ck_assert_msg(n > 7 && !strcmp(doc + n - 7, "</svg>\n"), "%s does not end the document",
+                  path);
+    char title[256];
+    snprintf(title, sizeof title, "'bold'>%s: ", rec);
+    ck_assert_msg(strstr(doc, title), "no panel for %s", rec);
+    ck_assert_msg(strstr(doc, ">score</text>") && strstr(doc, ">threshold</text>"),
+                  "no score or threshold line");
+    size_t lines = 0;
+    for (const char *p = doc; (p = strstr(p, "<polyline")); p++)
+        lines++;
+    ck_assert_msg(lines >= 2, "%zu lines", lines);
+    ck_assert_msg(strstr(doc, ">flagged</text>"), "no flagged band");
+    if (labelled)
+        ck_assert_msg(strstr(doc, labelled), "no '%s' band", labelled);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    mode_t mask = umask(022);
+    umask(mask);
+    ck_assert_int_eq((int)(st.st_mode & 0777), (int)(0666 & ~mask));
+}
+
 START_TEST(detect_flags_the_run_to_failure)
 {
     /* Fit on the healthy start of a run to failure, flag the rest: the
@@ -318,9 +355,21 @@ START_TEST(detect_flags_the_run_to_failure)
                          dir),
                      0);
     ck_assert_msg(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
-                      "--threshold quantile:0.99x1.5 -o %s/s.csv --events %s/e.csv " QUICK,
-                      dir, dir, dir) == 0,
+                      "--threshold quantile:0.99x1.5 -o %s/s.csv --events %s/e.csv "
+                      "--plot %s/p.svg " QUICK,
+                      dir, dir, dir, dir) == 0,
                   "%s", out);
+    ck_assert_msg(strstr(out, "plot: "), "%s", out);
+    check_plot(dir, "p.svg", "sim_run_to_failure", "labelled (fault)");
+    /* An existing picture is kept, and then nothing is written. */
+    ck_assert_int_eq(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
+                         "-o %s/s2.csv --plot %s/p.svg " QUICK,
+                         dir, dir, dir),
+                     1);
+    ck_assert_msg(strstr(out, "p.svg exists"), "%s", out);
+    char s2[512];
+    snprintf(s2, sizeof s2, "%s/s2.csv", dir);
+    ck_assert_msg(access(s2, F_OK) != 0, "%s written although the plot was refused", s2);
     ck_assert_msg(run("eval %s/rtf.h5 --recordings sim_run_to_failure --scores %s/s.csv "
                       "--events %s/e.csv --json",
                       dir, dir, dir) == 0,

@@ -18,6 +18,7 @@ static const char help_head[] =
     "  --save-models DIR      keep each recording's model as DIR/NAME.h5\n"
     "%s"
     "                         (default dynamic: the data were trained on)\n"
+    "%s"
     "  -h, --help             this help\n"
     "\n";
 
@@ -43,7 +44,7 @@ int cmd_detect(int argc, char **argv)
         case 'e': events = optarg; break;
         case 'S': save = optarg; break;
         case 'h':
-            printf(help_head, flag_opts_help);
+            printf(help_head, flag_opts_help, flag_opts_help_more);
             fputs(train_opts_help, stdout);
             return 0;
         default:
@@ -51,7 +52,7 @@ int cmd_detect(int argc, char **argv)
             if (rc == 1)
                 rc = train_opts_set(&o, c, optarg);
             if (rc == 1) {
-                fprintf(stderr, help_head, flag_opts_help);
+                fprintf(stderr, help_head, flag_opts_help, flag_opts_help_more);
                 return 2;
             }
             if (rc)

@@ -26,6 +26,7 @@ static const char help[] =
     "%s"
     "                         (default quantile:1x1.5, 1.5 times the largest\n"
     "                         training score)\n"
+    "%s"
     "  --force                overwrite existing output files\n"
     "  -h, --help             this help\n";
 
@@ -51,11 +52,11 @@ int cmd_score(int argc, char **argv)
         case 'c': cls = optarg; break;
         case 'H': if (tool_int("--hop", optarg, 1, 1 << 30, &hop)) return 2; break;
         case 'f': force = 1; break;
-        case 'h': printf(help, flag_opts_help); return 0;
+        case 'h': printf(help, flag_opts_help, flag_opts_help_more); return 0;
         default:
             rc = flag_opts_set(&fo, c, optarg);
             if (rc == 1) {
-                fprintf(stderr, help, flag_opts_help);
+                fprintf(stderr, help, flag_opts_help, flag_opts_help_more);
                 return 2;
             }
             if (rc)

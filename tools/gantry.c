@@ -229,15 +229,22 @@ int out_open(tool_out *o, const char *path, int force)
     memset(o, 0, sizeof *o);
     if (!force && path_exists(path))
         return tool_fail("%s exists; not overwriting it (use --force)", path);
+    if (strlen(path) + 16 > sizeof o->path)
+        return tool_fail("%s: the path is too long", path);
     snprintf(o->path, sizeof o->path, "%s", path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(o->tmp);
+    char *tmp = NULL;
+    int fd = gt_tmpfile_create(path, &tmp);
+    if (fd >= 0) {
+        snprintf(o->tmp, sizeof o->tmp, "%s", tmp);
+        free(tmp);
+    }
     if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        int e = errno;
         if (fd >= 0) {
             close(fd);
             unlink(o->tmp);
         }
-        return tool_fail("cannot write %s: %s", path, strerror(errno));
+        return tool_fail("cannot write %s: %s", path, strerror(e));
     }
     return 0;
 }
@@ -247,10 +254,11 @@ int out_commit(tool_out *o)
     int bad = ferror(o->f);
     bad |= fclose(o->f) != 0;
     o->f = NULL;
-    if (bad || rename(o->tmp, o->path) != 0) {
+    const char *what = "write";
+    if (bad || gt_tmpfile_commit(o->tmp, o->path, &what) != 0) {
         int e = errno;
         unlink(o->tmp);
-        return tool_fail("cannot write %s: %s", o->path, strerror(e));
+        return tool_fail("cannot %s %s: %s", what, o->path, strerror(e));
     }
     return 0;
 }

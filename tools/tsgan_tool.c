@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "score_plot.h"
 #include "tsgan_tool.h"
 
 enum {
@@ -583,9 +584,12 @@ void write_event_rows(FILE *f, const gt_recording *r, const gt_event *ev, size_t
 const char flag_opts_help[] =
     "  --threshold SPEC       fixed:V, quantile:Q[xF] (F times the Q-quantile of the\n"
     "                         training scores), dynamic[:Z[:WINDOW:STEP]] (Orion's\n"
-    "                         sliding windows, mean + Z std each, default Z 4)\n"
+    "                         sliding windows, mean + Z std each, default Z 4)\n";
+const char flag_opts_help_more[] =
     "  --min-gap N            merge events closer than N samples (default: a window)\n"
-    "  --min-len N            drop events shorter than N samples (default 1)\n";
+    "  --min-len N            drop events shorter than N samples (default 1)\n"
+    "  --plot FILE.svg        a picture: per recording (the first 16) the score over\n"
+    "                         time, the threshold, flagged and labelled samples\n";
 
 void flag_opts_default(flag_opts *f, gt_thresh_kind kind)
 {
@@ -621,40 +625,33 @@ int flag_opts_set(flag_opts *f, int c, const char *arg)
             return 2;
         f->min_len = v;
         return 0;
+    case O_PLOT:
+        f->plot = arg;
+        return 0;
     default:
         return 1;
     }
 }
 
 int flag_recording(const gt_tsgan *t, const float *score, size_t n, const flag_opts *f,
-                   uint8_t *flag, gt_event **ev, size_t *nev)
+                   uint8_t *flag, float *thr, gt_event **ev, size_t *nev)
 {
     gt_error err = {0};
-    float *thr = malloc(n * sizeof *thr + 1);
     *ev = NULL;
     *nev = 0;
-    if (!thr)
-        return tool_fail("out of memory");
-    if (f->thr.kind == GT_THRESH_QUANTILE && !t->nref) {
-        free(thr);
+    if (f->thr.kind == GT_THRESH_QUANTILE && !t->nref)
         return tool_fail("the model has no reference scores for a quantile threshold");
-    }
-    if (gt_thresh_apply(&f->thr, score, n, t->ref, t->nref, flag, thr, &err) < 0) {
-        free(thr);
+    if (gt_thresh_apply(&f->thr, score, n, t->ref, t->nref, flag, thr, &err) < 0)
         return tool_fail_err(&err);
-    }
     size_t gap = f->min_gap < 0 ? (size_t)t->cfg.window : (size_t)f->min_gap;
     size_t len = f->min_len < 0 ? 1 : (size_t)f->min_len;
     size_t k = gt_events_from_flags(flag, score, thr, n, gap, len, NULL, 0);
     *ev = malloc((k ? k : 1) * sizeof **ev);
-    if (!*ev) {
-        free(thr);
+    if (!*ev)
         return tool_fail("out of memory");
-    }
     *nev = gt_events_from_flags(flag, score, thr, n, gap, len, *ev, k);
     /* The flags follow the events (merged gaps in, short runs out). */
     gt_events_to_flags(*ev, *nev, flag, n);
-    free(thr);
     return 0;
 }
 
@@ -676,28 +673,33 @@ int open_score_files(tool_out *so, tool_out *eo, const char *scores_path,
 
 /* Score, flag and write one recording (ef may be NULL); *flagged and
  * *nevents are increased. */
+/* Score, flag and write recording r, the k-th of the job's; pf: the plot,
+ * or NULL. */
 static int score_and_write(gt_tsgan *t, const gt_recording *r, size_t hop, const char *cls,
-                           const flag_opts *fo, FILE *sf, FILE *ef, int with_name,
-                           size_t *flagged, size_t *nevents)
+                           const flag_opts *fo, FILE *sf, FILE *ef, FILE *pf, int k,
+                           int with_name, size_t *flagged, size_t *nevents)
 {
-    float *score = malloc(r->n * sizeof *score + 1);
+    float *score = malloc(r->n * sizeof *score + 1), *thr = malloc(r->n * sizeof *thr + 1);
     uint8_t *flag = malloc(r->n + 1);
     gt_event *ev = NULL;
     size_t nev = 0;
-    int rc = !score || !flag ? tool_fail("out of memory") : 0;
+    int rc = !score || !thr || !flag ? tool_fail("out of memory") : 0;
     if (!rc)
         rc = tsgan_score_recording(t, r, hop, cls, score);
     if (!rc)
-        rc = flag_recording(t, score, r->n, fo, flag, &ev, &nev);
+        rc = flag_recording(t, score, r->n, fo, flag, thr, &ev, &nev);
+    if (!rc && pf)
+        rc = score_plot_panel(pf, k, r, score, thr, flag, nev);
     if (!rc) {
         write_score_rows(sf, r, score, flag, with_name);
         if (ef)
             write_event_rows(ef, r, ev, nev, with_name);
-        for (size_t k = 0; k < r->n; k++)
-            *flagged += flag[k];
+        for (size_t i = 0; i < r->n; i++)
+            *flagged += flag[i];
         *nevents += nev;
     }
     free(score);
+    free(thr);
     free(flag);
     free(ev);
     return rc;
@@ -732,12 +734,20 @@ int score_store(gt_store *st, const score_job *job)
         nsel += tool_list_has(job->recordings, gt_store_name(st, i));
     if (nsel == 0)
         return tool_fail("%s: no recording selected", gt_store_path(st));
-    tool_out so = {0}, eo = {0};
+    tool_out so = {0}, eo = {0}, po = {0};
     if (open_score_files(&so, &eo, job->out, job->events, nsel > 1, job->force))
         return 1;
+    if (job->fo->plot) {
+        if (out_open(&po, job->fo->plot, job->force)) {
+            out_abort(&so);
+            out_abort(&eo);
+            return 1;
+        }
+        score_plot_begin(po.f, nsel);
+    }
     size_t flagged = 0, total = 0, nevents = 0;
     double t0 = tool_now();
-    int rc = 0;
+    int rc = 0, k = 0;
     for (int i = 0; i < gt_store_count(st) && !rc; i++) {
         const char *name = gt_store_name(st, i);
         if (!tool_list_has(job->recordings, name))
@@ -752,7 +762,8 @@ int score_store(gt_store *st, const score_job *job)
             rc = tool_fail_err(&err);
         if (!rc)
             rc = score_and_write(t, r, job->hop, job->cls, job->fo, so.f,
-                                 job->events ? eo.f : NULL, nsel > 1, &flagged, &nevents);
+                                 job->events ? eo.f : NULL, job->fo->plot ? po.f : NULL, k++,
+                                 nsel > 1, &flagged, &nevents);
         if (!rc) {
             total += r->n;
             if (job->verbose)
@@ -767,14 +778,28 @@ int score_store(gt_store *st, const score_job *job)
     if (rc) {
         out_abort(&so);
         out_abort(&eo);
+        out_abort(&po);
         return rc;
     }
-    if (out_commit(&so) || (job->events && out_commit(&eo)))
+    if (job->fo->plot)
+        score_plot_end(po.f, nsel);
+    /* Past a failed commit, the other files are not left behind either. */
+    int bad = out_commit(&so);
+    if (bad)
+        out_abort(&eo);
+    else if (job->events)
+        bad = out_commit(&eo);
+    if (bad)
+        out_abort(&po);
+    else if (job->fo->plot)
+        bad = out_commit(&po);
+    if (bad)
         return 1;
     printf("%s %zu events in %d recording(s): %zu samples, %.2f %% flagged, %.1f s\n",
            job->t ? "scored; found" : "detected", nevents, nsel, total,
            total ? 100.0 * flagged / total : 0.0, tool_now() - t0);
-    printf("scores: %s%s%s\n", job->out, job->events ? "  events: " : "",
-           job->events ? job->events : "");
+    printf("scores: %s%s%s%s%s\n", job->out, job->events ? "  events: " : "",
+           job->events ? job->events : "", job->fo->plot ? "  plot: " : "",
+           job->fo->plot ? job->fo->plot : "");
     return 0;
 }

@@ -79,19 +79,24 @@ typedef struct flag_opts {
     gt_thresh_cfg thr;
     int thr_set;
     long min_gap, min_len; /* -1: defaults (one window, 1) */
+    const char *plot;      /* --plot FILE.svg, or NULL */
 } flag_opts;
-/* Parse --threshold, --min-gap, --min-len (the codes below); 1 when not one. */
-enum { O_THRESHOLD = 900, O_MIN_GAP, O_MIN_LEN };
+/* Parse --threshold, --min-gap, --min-len, --plot (the codes below); 1 when
+ * not one. */
+enum { O_THRESHOLD = 900, O_MIN_GAP, O_MIN_LEN, O_PLOT };
 #define FLAG_LONG_OPTS                                                                         \
     {"threshold", required_argument, NULL, O_THRESHOLD},                                       \
         {"min-gap", required_argument, NULL, O_MIN_GAP},                                       \
-        {"min-len", required_argument, NULL, O_MIN_LEN}
-extern const char flag_opts_help[];
+        {"min-len", required_argument, NULL, O_MIN_LEN},                                     \
+        {"plot", required_argument, NULL, O_PLOT}
+/* Help: --threshold; then (after a command's default) the rest. */
+extern const char flag_opts_help[], flag_opts_help_more[];
 void flag_opts_default(flag_opts *f, gt_thresh_kind kind);
 int flag_opts_set(flag_opts *f, int c, const char *arg);
-/* Flags and events of one recording's scores; *ev is malloc'd. */
+/* Flags and events of one recording's scores, and the threshold at each
+ * sample (thr, n values); *ev is malloc'd. */
 int flag_recording(const gt_tsgan *t, const float *score, size_t n, const flag_opts *f,
-                   uint8_t *flag, gt_event **ev, size_t *nev);
+                   uint8_t *flag, float *thr, gt_event **ev, size_t *nev);
 /* Open SCORES (and EVENTS when events_path) with their headers. */
 int open_score_files(tool_out *so, tool_out *eo, const char *scores_path,
                      const char *events_path, int with_name, int force);

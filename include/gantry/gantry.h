@@ -50,6 +50,7 @@
 #include "gantry/sim.h"
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
+#include "gantry/tmpfile.h"
 #include "gantry/tsgan.h"
 #include "gantry/version.h"
 
