@@ -33,6 +33,11 @@
 #                    the generator's range)
 #   CWRU_THREADS     threads for training and classifiers (default 1)
 #   CWRU_NSYNTH      synthetic windows per class for (a) and (d) (default 256)
+#   CWRU_BY_SIZE     1: the GAN is conditioned on the fault and its size (CWRU's
+#                    ten classes: normal, ball_007 ... outer_race_021), and a
+#                    fault class's synthetic windows come in equal parts from
+#                    its three sizes, stored under the fault class; 0
+#                    (default): conditioned on the four classes
 # A model already at OUTDIR/gan.h5 is reused (delete it to retrain).
 #
 # Measured (2 shared cores, load 2-4; the defaults; 540 s in all, about 250 s
@@ -48,6 +53,12 @@
 #       class 0.821 (0.814 0.764 0.886): the synthetic windows hurt.  No.
 # Without --class-norm: (a) inner race only, (c) TSTR 0.541 (ratio 0.55),
 # (d) 0.794, normal and ball windows at 2.2-2.5x their real RMS.
+# The synthetic windows of a fault class keep one level: their RMS varies
+# 3.5 % from window to window against 28 % (ball) and 41 % (inner race) for
+# the real ones, whose three fault sizes differ in level; kurtosis 1.8 / 1.7
+# against 0.4 / 3.9.  Conditioning on fault and size (CWRU_BY_SIZE=1, each
+# size normalised alone) did worse: (a) outer race BPFI, (b) 0.499, (c) TSTR
+# 0.503 (0.438 0.416 0.655), (d) 0.699.
 # Other GANs tried (same protocol, without --class-norm): the preset's 2000
 # steps (critic lr 2e-4) TSTR 0.415, (d) 0.502; 8000 steps TSTR 0.370; width
 # 16, 3000 steps TSTR 0.332; hinge loss stalled (critic loss 2.000 from the
@@ -67,7 +78,31 @@ STEPS=${CWRU_STEPS:-4000}
 TOPTS=${CWRU_TRAIN_OPTS-"--lr-d 1e-4 --class-norm"}
 T=${CWRU_THREADS:-1}
 NS=${CWRU_NSYNTH:-256}
+BY_SIZE=${CWRU_BY_SIZE:-0}
 CLASSES="ball inner_race normal outer_race"
+# The GAN's classes for a class: itself, or its three fault sizes.
+subs() {
+    if [ "$BY_SIZE" = 1 ] && [ "$1" != normal ]; then echo "${1}_007 ${1}_014 ${1}_021"
+    else echo "$1"; fi
+}
+# synth CLASS COUNT SEED PREFIX [--as-class C]: COUNT windows of CLASS (split
+# over its GAN classes) into PREFIX-<GAN class>.h5, stored as CLASS unless
+# --as-class; prints the files.
+synth() {
+    c=$1 n=$2 seed=$3 pre=$4
+    shift 4
+    k=$(subs "$c" | wc -w)
+    i=0
+    for sc in $(subs "$c"); do
+        m=$(( (n * (i + 1)) / k - (n * i) / k ))
+        as=$c
+        [ $# -eq 2 ] && as=$2
+        "$G" synth "$OUT/gan.h5" --class "$sc" -n "$m" --seed $((seed + i)) --as-class "$as" \
+            -o "$pre-$sc.h5" --force >/dev/null
+        printf '%s ' "$pre-$sc.h5"
+        i=$((i + 1))
+    done
+}
 mkdir -p "$OUT"
 for t in h5copy h5dump; do
     command -v $t >/dev/null || { echo "cwru_synth.sh: needs $t (apt-get install hdf5-tools)" >&2; exit 2; }
@@ -88,7 +123,21 @@ echo "== 0. ingest: Normal_0 (48 kHz, resampled to 12 kHz) and the nine 12 kHz f
 # shellcheck disable=SC2086
 "$G" ingest $FAULTS --rate 12000 --vars '*DE_time' --class real \
     -o "$OUT/real-faults.h5" --force >/dev/null
-# One store for gantry train: the normal recording copied into the faults'.
+# One store for gantry train: the normal recording copied into the faults'
+# (with CWRU_BY_SIZE, fault files classed by fault and size).
+GANSTORE="$OUT/all.h5"
+if [ "$BY_SIZE" = 1 ]; then
+    GANSTORE="$OUT/all-by-size.h5"
+    m=
+    for f in B:ball IR:inner_race OR:outer_race; do
+        for z in 007 014 021; do m="$m${m:+,}${f%%:*}$z=${f#*:}_$z"; done
+    done
+    # shellcheck disable=SC2086
+    "$G" ingest $FAULTS --rate 12000 --vars '*DE_time' --class-map "$m" \
+        -o "$OUT/faults-by-size.h5" --force >/dev/null
+    cp "$OUT/faults-by-size.h5" "$GANSTORE"
+    h5copy -i "$OUT/normal.h5" -o "$GANSTORE" -s /recordings/Normal_0 -d /recordings/Normal_0
+fi
 cp "$OUT/faults.h5" "$OUT/all.h5"
 h5copy -i "$OUT/normal.h5" -o "$OUT/all.h5" -s /recordings/Normal_0 -d /recordings/Normal_0
 "$G" inspect "$OUT/all.h5" | tail -1
@@ -96,13 +145,14 @@ REAL="$OUT/faults.h5 $OUT/normal.h5"
 
 echo "== 1. the class-conditional GAN on the first half of every recording"
 GAN="vibration preset, $STEPS steps, ${TOPTS:-no other option}"
+[ "$BY_SIZE" = 1 ] && GAN="$GAN, conditioned on fault and size"
 if [ -f "$OUT/gan.h5" ]; then
     GAN="reused $OUT/gan.h5"
     echo "   $GAN"
 else
     t=$(now)
     # shellcheck disable=SC2086
-    "$G" train "$OUT/all.h5" --span 0:0.5 --preset vibration --steps "$STEPS" \
+    "$G" train "$GANSTORE" --span 0:0.5 --preset vibration --steps "$STEPS" \
         --encoder-steps 1 --threads "$T" --seed 1 $TOPTS -o "$OUT/gan.h5" \
         --force --quiet
     echo "   trained in $(($(now) - t)) s"
@@ -132,17 +182,20 @@ wins_json() { echo "$1" | sed 's/.*"windows":\([0-9]*\).*/\1/'; }
 J=$(clf eval "$OUT/clf-trtr-1.h5" $REAL --span 0.5:1 --json)
 
 echo "== 2. synthetic windows (seeds: 101 signature, 201 train, 301/401 discrimination)"
+SIG=
+SYN=
+DTRAIN=
+DTEST=
 for c in $CLASSES; do
     n1=$(count_first "$c")
     n2=$(count_json "$J" "$c")
-    "$G" synth "$OUT/gan.h5" --class "$c" -n "$NS" --seed 101 -o "$OUT/sig-$c.h5" --force >/dev/null
-    "$G" synth "$OUT/gan.h5" --class "$c" -n "$n1" --seed 201 -o "$OUT/syn-$c.h5" --force >/dev/null
-    "$G" synth "$OUT/gan.h5" --class "$c" -n "$n1" --seed 301 --as-class synthetic \
-        -o "$OUT/dtrain-$c.h5" --force >/dev/null
-    "$G" synth "$OUT/gan.h5" --class "$c" -n "$n2" --seed 401 --as-class synthetic \
-        -o "$OUT/dtest-$c.h5" --force >/dev/null
+    SIG="$SIG$(synth "$c" "$NS" 101 "$OUT/sig")"
+    SYN="$SYN$(synth "$c" "$n1" 201 "$OUT/syn")"
+    DTRAIN="$DTRAIN$(synth "$c" "$n1" 301 "$OUT/dtrain" --as-class synthetic)"
+    DTEST="$DTEST$(synth "$c" "$n2" 401 "$OUT/dtest" --as-class synthetic)"
     echo "   $c: $n1 like the real first half, $n2 like the second, $NS for the signature"
 done
+extra() { for f in "$@"; do printf -- '--extra %s ' "$f"; done; }
 
 echo "== 3. (a) the fault signature: mean envelope spectrum at the defect frequencies"
 BRG=$("$G" bearing --preset 6205-2RS --rpm 1797)
@@ -216,23 +269,30 @@ for band in none 4000:5900; do
         $bopt -o "$OUT/env-real.h5" --force >/dev/null
     envtab "$OUT/env-real.h5" second real | tee "$OUT/env-real-$band.txt"
     : >"$OUT/env-synth-$band.txt"
-    for c in $CLASSES; do
-        # shellcheck disable=SC2086
-        "$G" featurize "$OUT/sig-$c.h5" --window 1024 --hop 1024 --features envelope \
-            --normalize none $bopt -o "$OUT/env-sig-$c.h5" --force >/dev/null
-        envtab "$OUT/env-sig-$c.h5" all synthetic | tee -a "$OUT/env-synth-$band.txt"
+    # One store of every class's signature windows.
+    first=
+    for f in $SIG; do
+        if [ -z "$first" ]; then
+            first=1
+            cp "$f" "$OUT/sig-all.h5"
+        else
+            for r in $(h5ls "$f/recordings" | awk '{ print $1 }'); do
+                h5copy -i "$f" -o "$OUT/sig-all.h5" -s "/recordings/$r" -d "/recordings/$r"
+            done
+        fi
     done
+    # shellcheck disable=SC2086
+    "$G" featurize "$OUT/sig-all.h5" --window 1024 --hop 1024 --features envelope \
+        --normalize none $bopt -o "$OUT/env-sig.h5" --force >/dev/null
+    envtab "$OUT/env-sig.h5" all synthetic | tee -a "$OUT/env-synth-$band.txt"
 done
 
 echo "== 4. (b) discriminative score: real first halves against synthetic (seed 301);"
 echo "      tested on the real second halves against fresh synthetic windows (seed 401)"
-DTRAIN="--extra $OUT/dtrain-ball.h5 --extra $OUT/dtrain-inner_race.h5"
-DTRAIN="$DTRAIN --extra $OUT/dtrain-normal.h5 --extra $OUT/dtrain-outer_race.h5"
-DTEST="$OUT/dtest-ball.h5 $OUT/dtest-inner_race.h5 $OUT/dtest-normal.h5 $OUT/dtest-outer_race.h5"
 DISC=
 for s in 1 2 3; do
     # shellcheck disable=SC2086
-    clf train "$OUT/real-faults.h5" "$OUT/real-normal.h5" --span 0:0.5 --hop 1024 $DTRAIN \
+    clf train "$OUT/real-faults.h5" "$OUT/real-normal.h5" --span 0:0.5 --hop 1024 $(extra $DTRAIN) \
         --seed $s -o "$OUT/clf-disc-$s.h5" --force --quiet >/dev/null
     # The span applies to every store given to eval: real and synthetic apart.
     jr=$(clf eval "$OUT/clf-disc-$s.h5" "$OUT/real-faults.h5" "$OUT/real-normal.h5" \
@@ -247,7 +307,6 @@ for s in 1 2 3; do
 done
 
 echo "== 5. (c) train on synthetic, test on real (TSTR) against train on real (TRTR)"
-SYN="$OUT/syn-ball.h5 $OUT/syn-inner_race.h5 $OUT/syn-normal.h5 $OUT/syn-outer_race.h5"
 TR=
 TS=
 for s in 1 2 3; do
@@ -268,8 +327,7 @@ done
 clf eval "$OUT/clf-tstr-1.h5" $REAL --span 0.5:1 | tail -6
 
 echo "== 6. (d) 5 real windows per class, without and with $NS synthetic per class"
-AUG="--extra $OUT/sig-ball.h5 --extra $OUT/sig-inner_race.h5"
-AUG="$AUG --extra $OUT/sig-normal.h5 --extra $OUT/sig-outer_race.h5"
+AUG=$(extra $SIG)
 R5=
 A5=
 for s in 1 2 3; do
