@@ -34,7 +34,7 @@
 #   CWRU_THREADS     threads for training and classifiers (default 1)
 #   CWRU_NSYNTH      synthetic windows per class for (a) and (d) (default 256)
 #   CWRU_CLF_OPTS    more gantry classify train options, for every classifier
-#                    (real and synthetic alike), e.g. "--gain 0.7"
+#                    (real and synthetic alike), e.g. "--steps 1000"
 #   CWRU_BY_SIZE     1: the GAN is conditioned on the fault and its size (CWRU's
 #                    ten classes: normal, ball_007 ... outer_race_021), and a
 #                    fault class's synthetic windows come in equal parts from
