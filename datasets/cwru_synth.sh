@@ -64,7 +64,11 @@
 # from teaching: classifiers that scaled every training window by a random
 # factor from 0.5 to 2 (tried as CWRU_CLF_OPTS="--gain 0.7", an experiment
 # not kept) reached TSTR 0.701 (TRTR 0.983) and (d) 0.935 without, 0.791
-# with synthetic windows.
+# with synthetic windows.  Spectral moment matching (CWRU_TRAIN_OPTS="--lr-d
+# 1e-4 --class-norm --spectral-loss 1") brings the synthetic power spectra
+# within 0.4-5.7x of the real ones per 500 Hz band (from 0.1-670x), but (a)
+# inner race 2xBSF, (b) 0.499, (c) TSTR 0.674, (d) 0.795; weight 10: TSTR
+# 0.232.
 # Other GANs tried (same protocol, without --class-norm): the preset's 2000
 # steps (critic lr 2e-4) TSTR 0.415, (d) 0.502; 8000 steps TSTR 0.370; width
 # 16, 3000 steps TSTR 0.332; hinge loss stalled (critic loss 2.000 from the

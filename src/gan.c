@@ -174,13 +174,18 @@ static int g_update(gt_gan *gan, const int *labels, int n, gt_gan_stats *st)
     if (!isfinite(lg))
         return GT_ENUMERIC;
     gt_model_backward_input(gan->d, gan->dlogits, gan->dfake);
+    double la = 0;
+    if (gan->aux && !isfinite(la = gan->aux(gan->aux_ctx, gan->fake, labels, n, gan->dfake)))
+        return GT_ENUMERIC;
     gt_model_zero_grad(g);
     gt_model_backward(g, gan->dfake, NULL);
     if (!isfinite(gt_sumsq(gt_model_grads(g), gt_model_nparams(g))))
         return GT_ENUMERIC;
     gt_model_step(g, &gan->cfg.g_opt);
-    if (st)
+    if (st) {
         st->loss_g = lg;
+        st->loss_aux = la;
+    }
     return GT_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "gantry/loss.h"
 #include "gantry/preset.h"
+#include "gantry/spec_match.h"
 #include "gantry/tsgan.h"
 #include "model_internal.h"
 #include "tsgan_internal.h"
@@ -82,6 +83,12 @@ static int check_cfg(const gt_tsgan_cfg *c, gt_error *err)
         return gt_error_set(err, GT_EINVAL, "learning rates must be positive");
     if (!(c->alpha >= 0 && c->alpha <= 1))
         return gt_error_set(err, GT_EINVAL, "alpha must lie in [0, 1], not %g", c->alpha);
+    if (!(c->spectral >= 0 && c->spectral < 1e6))
+        return gt_error_set(err, GT_EINVAL,
+                            "the spectral matching weight must be from 0 up, not %g",
+                            (double)c->spectral);
+    if (c->spectral > 0 && c->dims != 1)
+        return gt_error_set(err, GT_EINVAL, "spectral matching is for time series, not images");
     return GT_OK;
 }
 
@@ -216,6 +223,7 @@ void gt_tsgan_free(gt_tsgan *t)
     if (!t)
         return;
     gt_gan_free(&t->gan);
+    gt_spec_match_free(t->spec);
     gt_model_free(t->g);
     gt_model_free(t->d);
     gt_model_free(t->e);
@@ -350,6 +358,32 @@ static void draw_batch(gt_tsgan *t, const float *x, const int *cls, size_t nwin)
     }
 }
 
+/* gt_gan's auxiliary loss: spectral moment matching, weighted. */
+static double spectral_aux(void *ctx, const float *fake, const int *labels, int n, float *dfake)
+{
+    gt_tsgan *t = ctx;
+    return gt_spec_match_loss(t->spec, fake, labels, n, t->cfg.spectral, dfake);
+}
+
+/* With cfg.spectral, the targets from this training data. */
+static int setup_spectral(gt_tsgan *t, const float *x, const int *cls, size_t nwin, gt_error *err)
+{
+    t->gan.aux = NULL;
+    if (!(t->cfg.spectral > 0))
+        return GT_OK;
+    if (t->cfg.dims != 1)
+        return gt_error_set(err, GT_EINVAL, "spectral matching is for time series, not images");
+    int rc;
+    if (!t->spec && (rc = gt_spec_match_create(&t->spec, t->cfg.nch, t->cfg.window,
+                                               t->cfg.nclasses, t->cfg.batch, err)) < 0)
+        return rc;
+    if ((rc = gt_spec_match_fit(t->spec, x, t->cfg.nclasses ? cls : NULL, nwin, err)) < 0)
+        return rc;
+    t->gan.aux = spectral_aux;
+    t->gan.aux_ctx = t;
+    return GT_OK;
+}
+
 int gt_tsgan_train_gan(gt_tsgan *t, const float *x, const int *cls, size_t nwin, long steps,
                        gt_tsgan_progress cb, void *ctx, gt_error *err)
 {
@@ -361,6 +395,9 @@ int gt_tsgan_train_gan(gt_tsgan *t, const float *x, const int *cls, size_t nwin,
         if (cls[i] < 0 || cls[i] >= t->cfg.nclasses)
             return gt_error_set(err, GT_EINVAL, "window %zu has class %d, not one of the %d", i,
                                 cls[i], t->cfg.nclasses);
+    int src = setup_spectral(t, x, cls, nwin, err);
+    if (src < 0)
+        return src;
     const int *lab = t->cfg.nclasses ? t->lb : NULL;
     const int B = t->cfg.batch;
     enum { COLLAPSE_WINDOW = 200 };

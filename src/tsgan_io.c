@@ -36,7 +36,7 @@ int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err)
         {"width", c->width},         {"max_width", c->max_width},
         {"batch", c->batch},         {"critic_steps", c->critic_steps},
         {"lr_g", c->lr_g},           {"lr_d", c->lr_d},
-        {"lr_e", c->lr_e},           {"alpha", c->alpha},
+        {"lr_e", c->lr_e},           {"alpha", c->alpha}, {"spectral", c->spectral},
         {"seed", (double)c->seed},   {"gan_steps", (double)t->gan_steps},
         {"encoder_steps", (double)t->enc_steps}, {"rate_hz", t->rate_hz},
         {"calibrated", t->calibrated}, {"critic_center", t->c_center},
@@ -155,6 +155,11 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
     if (read_num(f, "dims", &dims, &ignore) < 0)
         dims = 1;
     c.dims = (int)dims;
+    /* Files from before spectral matching have none. */
+    double spectral = 0;
+    if (read_num(f, "spectral", &spectral, &ignore) < 0)
+        spectral = 0;
+    c.spectral = (float)spectral;
     char *arch = NULL;
     if (gt_h5_read_attr_str(f, "/", "arch", &arch, &ignore) == GT_OK) {
         int bad = gt_tsgan_arch_parse(arch, &c.arch) < 0;

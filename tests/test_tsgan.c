@@ -307,6 +307,60 @@ START_TEST(components_smoothed_then_combined)
 }
 END_TEST
 
+START_TEST(spectral_matching_pulls_the_spectrum)
+{
+    /* The same GAN trained with and without --spectral-loss: with it, the
+     * generated windows' mean spectrum ends closer to the real one; the
+     * weight is saved with the model; images are refused. */
+    const int N = 256, L = 32, steps = gtt_quick() ? 60 : 150;
+    gt_rng r;
+    gt_rng_seed(&r, 7);
+    float *x = gtt_falloc((size_t)N * L), *gen = gtt_falloc((size_t)32 * L);
+    make_windows(x, N, L, 0, &r);
+    gt_error err = {0};
+    gt_spec_match *ref = NULL;
+    ck_assert_int_eq(gt_spec_match_create(&ref, 1, L, 0, 32, &err), GT_OK);
+    ck_assert_int_eq(gt_spec_match_fit(ref, x, NULL, N, &err), GT_OK);
+    double loss[2];
+    for (int w = 0; w < 2; w++) {
+        gt_tsgan *t = small_model(4);
+        t->cfg.spectral = w ? 3.0f : 0.0f;
+        ck_assert_msg(gt_tsgan_train_gan(t, x, NULL, N, steps, NULL, NULL, &err) == GT_OK, "%s",
+                      err.msg);
+        gt_rng g;
+        gt_rng_seed(&g, 11);
+        ck_assert_int_eq(gt_tsgan_generate(t, NULL, 0, 32, &g, gen), GT_OK);
+        loss[w] = gt_spec_match_loss(ref, gen, NULL, 32, 1.0f, NULL);
+        if (w) {
+            char path[512];
+            char *dir = gtt_tmpdir();
+            snprintf(path, sizeof path, "%s/m.h5", dir);
+            ck_assert_msg(gt_tsgan_save(t, path, &err) == GT_OK, "%s", err.msg);
+            gt_tsgan *u = NULL;
+            ck_assert_msg(gt_tsgan_load(&u, path, &err) == GT_OK, "%s", err.msg);
+            ck_assert_float_eq(u->cfg.spectral, 3.0f);
+            gt_tsgan_free(u);
+            gtt_rmdir(dir);
+            free(dir);
+        }
+        gt_tsgan_free(t);
+    }
+    printf("tsgan: spectral mismatch of generated windows %.4f without, %.4f with matching\n",
+           loss[0], loss[1]);
+    ck_assert_msg(loss[1] < 0.5 * loss[0], "mismatch %g with matching, %g without", loss[1],
+                  loss[0]);
+    gt_tsgan_cfg c = gt_tsgan_cfg_default(16, 1);
+    c.dims = 2;
+    c.spectral = 1.0f;
+    gt_tsgan *img = NULL;
+    ck_assert_int_eq(gt_tsgan_create(&img, &c, &err), GT_EINVAL);
+    ck_assert_msg(strstr(err.msg, "not images"), "%s", err.msg);
+    gt_spec_match_free(ref);
+    free(x);
+    free(gen);
+}
+END_TEST
+
 START_TEST(non_finite_data_stops_training)
 {
     const int N = 64, L = 32;
@@ -336,6 +390,7 @@ GTT_SUITE(gt_test_tsgan_suite)
     tcase_add_test(tc, same_seed_same_model);
     tcase_add_test(tc, signal_scores_are_local);
     tcase_add_test(tc, components_smoothed_then_combined);
+    tcase_add_test(tc, spectral_matching_pulls_the_spectrum);
     tcase_add_test(tc, non_finite_data_stops_training);
     suite_add_tcase(s, tc);
     return s;

@@ -11,7 +11,7 @@ enum {
     O_PRESET = 1000, O_CHANNELS, O_RECORDINGS, O_CLASSES, O_RESUME, O_WINDOW, O_HOP, O_SCORE_HOP,
     O_NZ, O_WIDTH, O_MAX_WIDTH, O_BATCH, O_CRITIC, O_STEPS, O_ENC_STEPS, O_LR_G, O_LR_D, O_LR_E,
     O_ALPHA, O_LOSS, O_NORM, O_COND, O_UNCOND, O_TRAIN_ROWS, O_SPAN, O_CHECKPOINT, O_SEED,
-    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM
+    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM, O_SPECTRAL
 };
 
 const struct option train_long_opts[] = {
@@ -34,6 +34,7 @@ const struct option train_long_opts[] = {
     {"lr-d", required_argument, NULL, O_LR_D},
     {"lr-e", required_argument, NULL, O_LR_E},
     {"alpha", required_argument, NULL, O_ALPHA},
+    {"spectral-loss", required_argument, NULL, O_SPECTRAL},
     {"loss", required_argument, NULL, O_LOSS},
     {"normalize", required_argument, NULL, O_NORM},
     {"conditional", no_argument, NULL, O_COND},
@@ -78,6 +79,10 @@ const char train_opts_help[] =
     "  --nz N --width N --max-width N   latent size, D's first and largest width\n"
     "  --batch N --steps N --encoder-steps N --critic-steps N\n"
     "  --lr-g X --lr-d X --lr-e X       Adam learning rates (2e-4, 2e-4, 1e-3)\n"
+    "  --spectral-loss W      add W times spectral moment matching to the\n"
+    "                         generator's loss: per class, the log mean power\n"
+    "                         spectrum of its windows against the real ones'\n"
+    "                         (default 0: none)\n"
     "  --alpha X              weight of the critic in the score (0.5; 0 = only\n"
     "                         reconstruction, 1 = only the critic)\n"
     "  --resume MODEL.h5      continue training MODEL.h5 (its configuration and\n"
@@ -99,6 +104,7 @@ void train_opts_default(train_opts *o)
     o->progress = -1;
     o->lr_g = o->lr_d = o->lr_e = -1.0f;
     o->alpha = -1.0f;
+    o->spectral = -1.0f;
     o->smooth = -1;
     o->enc_steps = -1; /* unset: the preset's (0 is allowed: no encoder) */
 }
@@ -163,6 +169,7 @@ int train_opts_set(train_opts *o, int c, const char *arg)
         if (o->alpha > 1)
             return tool_fail("--alpha must lie in [0, 1]"), 2;
         return 0;
+    case O_SPECTRAL: return pos_float("--spectral-loss", arg, &o->spectral);
     case O_LOSS:
         if (gt_gan_loss_parse(arg, &o->loss) < 0)
             return tool_fail("--loss must be bce, wgan or hinge, not '%s'", arg), 2;
@@ -282,6 +289,7 @@ gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int n
     if (o->lr_d > 0) c.lr_d = o->lr_d;
     if (o->lr_e > 0) c.lr_e = o->lr_e;
     if (o->alpha >= 0) c.alpha = o->alpha;
+    if (o->spectral >= 0) c.spectral = o->spectral;
     c.seed = o->seed;
     return c;
 }
@@ -385,6 +393,11 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         o.channels = t->channels;
         o.norm = t->norm;
         o.class_norm = t->norm_by_class;
+        if (in->spectral >= 0) {
+            if (in->spectral > 0 && t->cfg.dims != 1)
+                return tool_fail("--spectral-loss is for time series, not images"), 2;
+            t->cfg.spectral = in->spectral;
+        }
     } else {
         /* The preset follows the rate of the first recording used. */
         double rate = 0;

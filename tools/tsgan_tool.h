@@ -12,7 +12,7 @@ typedef struct train_opts {
     const char *channels, *recordings, *classes, *resume;
     int window, hop, score_hop, smooth, nz, width, max_width, batch, critic_steps;
     long steps, enc_steps;
-    float lr_g, lr_d, lr_e, alpha;
+    float lr_g, lr_d, lr_e, alpha, spectral; /* < 0: default */
     int loss_set;
     gt_gan_loss loss;
     gt_norm_method norm;

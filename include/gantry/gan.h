@@ -49,6 +49,7 @@ gt_gan_cfg gt_gan_cfg_default(void);
 
 typedef struct gt_gan_stats {
     double loss_d, loss_d_real, loss_d_fake, loss_g;
+    double loss_aux; /* the auxiliary generator loss (0 without one) */
     double d_real, d_fake; /* mean D(x), D(G(z)): probabilities for bce,
                               raw scores otherwise */
 } gt_gan_stats;
@@ -60,6 +61,12 @@ typedef struct gt_gan {
     int nz, max_batch;
     size_t sample_size;
     float *z, *fake, *logits, *dlogits, *dfake; /* work buffers */
+    /* An auxiliary loss for the generator (NULL: none; set after init):
+     * given the generated batch fake (n, C, H, W), ADD d loss / d fake to
+     * dfake and return the loss (not finite: the step is refused, as for a
+     * diverged GAN).  E.g. gantry/spec_match.h's spectral matching. */
+    double (*aux)(void *ctx, const float *fake, const int *labels, int n, float *dfake);
+    void *aux_ctx;
 } gt_gan;
 
 /*

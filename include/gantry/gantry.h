@@ -48,6 +48,7 @@
 #include "gantry/rng.h"
 #include "gantry/signal.h"
 #include "gantry/sim.h"
+#include "gantry/spec_match.h"
 #include "gantry/store.h"
 #include "gantry/timefmt.h"
 #include "gantry/tmpfile.h"

@@ -81,6 +81,8 @@ typedef struct gt_tsgan_cfg {
     int critic_steps; /* D updates per G update (default 1; wgan 5) */
     float lr_g, lr_d, lr_e; /* Adam learning rates (2e-4, 2e-4, 1e-3) */
     float alpha;      /* weight of the critic in the score (default 0.5) */
+    float spectral;   /* weight of spectral moment matching in G's loss
+                       * (gantry/spec_match.h; default 0: none; 1D only) */
     uint64_t seed;
 } gt_tsgan_cfg;
 
@@ -124,6 +126,7 @@ typedef struct gt_tsgan {
     /* scratch for batches */
     float *xb, *zb, *xr, *cb;
     int *lb;
+    struct gt_spec_match *spec; /* cfg.spectral's targets (training only) */
 } gt_tsgan;
 
 /* Build G, D and E for cfg (randomly initialised from cfg.seed); the

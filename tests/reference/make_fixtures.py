@@ -505,6 +505,44 @@ def loss_l1(ctx):
     return [("x", x), ("y", y), ("loss", loss.reshape(1)), ("dx", grad_of(loss, x))]
 
 
+def spec_match_loss(x, cls, target, eps, L):
+    """gantry/spec_match.h's loss of windows x (n, C, L) of classes cls
+    against log targets (K, C, nb) and eps (K, C); classes without windows
+    left out."""
+    h = torch.hann_window(L, periodic=True, dtype=DT)
+    p = torch.fft.rfft(x * h, dim=-1).abs() ** 2 / L
+    terms, total = 0, 0.0
+    for k in range(target.shape[0]):
+        m = cls == k
+        if not bool(m.any()):
+            continue
+        pk = p[m].mean(dim=0)
+        total = total + ((torch.log(pk + eps[k][:, None]) - target[k]) ** 2).sum()
+        terms += pk.numel()
+    return total / terms
+
+
+@case
+def loss_spec_match(ctx):
+    L, C, K = 32, 2, 3
+    real = ctx.randn(9, C, L)
+    real[:, 1] *= 3.0
+    rcls = torch.tensor([0, 1, 0, 1, 1, 0, 0, 1, 0])  # class 2: no real windows
+    h = torch.hann_window(L, periodic=True, dtype=DT)
+    pr = torch.fft.rfft(real * h, dim=-1).abs() ** 2 / L
+    target = torch.zeros(K, C, L // 2 + 1, dtype=DT)
+    eps = torch.ones(K, C, dtype=DT)
+    for k in range(2):
+        t = pr[rcls == k].mean(dim=0)
+        eps[k] = 1e-6 * t.mean(dim=-1)
+        target[k] = torch.log(t + eps[k][:, None])
+    x = ctx.randn(5, C, L, scale=0.7).requires_grad_(True)
+    xcls = torch.tensor([1, 0, 2, 1, 1])
+    loss = spec_match_loss(x, xcls, target[:2], eps[:2], L)
+    return [("real", real), ("real_cls", rcls.to(DT)), ("x", x), ("x_cls", xcls.to(DT)),
+            ("loss", loss.reshape(1)), ("dx", grad_of(loss, x))]
+
+
 # --------------------------------------------------------------- optimisers
 
 def optim_case(ctx, make_opt, cfg):
