@@ -35,7 +35,8 @@ echo "== 6. a class-conditional GAN; 256 synthetic windows of each fault class"
 "$GANTRY" train "$OUT/sim.h5" --recordings sim_normal,sim_inner_race,sim_outer_race,sim_ball \
     -o "$OUT/class-gan.h5" --force --steps 600 --encoder-steps 100 --progress
 for c in inner_race outer_race ball normal; do
-    "$GANTRY" synth "$OUT/class-gan.h5" --class $c -n 256 -o "$OUT/synth-$c.h5" --force
+    "$GANTRY" synth "$OUT/class-gan.h5" --class $c -n 256 -o "$OUT/synth-$c.h5" --force \
+        --plot "$OUT/synth-$c.svg" --compare "$OUT/sim.h5"
 done
 
 echo "== 7. fault classifiers: trained on real windows (first half), on synthetic ones;"
@@ -59,5 +60,6 @@ echo "   $OUT/normal-gan.h5  the GAN + encoder trained on normal vibration"
 echo "   $OUT/scores.csv     per-sample anomaly scores; $OUT/events.csv the flagged events"
 echo "   $OUT/scores.svg     the scores over time, threshold, flagged and labelled stretches"
 echo "   $OUT/class-gan.h5   the class-conditional GAN; $OUT/synth-CLASS.h5 its windows"
+echo "   $OUT/synth-CLASS.svg    their mean spectrum against the real windows of the class"
 echo "   $OUT/clf-real.h5, $OUT/clf-synth.h5  fault classifiers (real / synthetic)"
 echo "   $OUT/toy/toy.svg  real and generated spectra; $OUT/toy/model.h5 the trained GAN"

@@ -345,6 +345,55 @@ static void check_plot(const char *dir, const char *name, const char *rec, const
     ck_assert_int_eq((int)(st.st_mode & 0777), (int)(0666 & ~mask));
 }
 
+/* gantry synth --plot [--compare]: the spectrum against the real windows
+ * of the class, and what it refuses. */
+START_TEST(synth_plot)
+{
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 1", dir), 0);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 " QUICK, dir, dir) == 0, "%s", out);
+    ck_assert_msg(run("synth %s/c.h5 --class ball -n 8 -o %s/x.h5 --plot %s/p.svg --compare "
+                      "%s/sim.h5",
+                      dir, dir, dir, dir) == 0,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "plot: "), "%s", out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.svg", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no %s", path);
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = 0;
+    ck_assert_msg(!strncmp(doc, "<svg ", 5) && strstr(doc, "</svg>"), "%.80s", doc);
+    ck_assert_msg(strstr(doc, "ball, DE_accel: mean power spectrum"), "no spectrum panel");
+    ck_assert_msg(strstr(doc, "8 synthetic and real windows"), "window count missing");
+    ck_assert_msg(strstr(doc, ">synthetic</text>") && strstr(doc, "sim.h5)</text>"),
+                  "no synthetic or real spectrum");
+    ck_assert_msg(strstr(doc, ">Hz</text>"), "no frequency axis");
+    /* Refused: --compare alone, a class the store lacks, an existing
+     * picture; nothing is written then. */
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball -o %s/y.h5 --compare %s/sim.h5", dir, dir,
+                         dir),
+                     2);
+    ck_assert_msg(strstr(out, "--compare goes with --plot"), "%s", out);
+    ck_assert_int_eq(run("synth %s/c.h5 --class inner_race -o %s/y.h5 --plot %s/q.svg "
+                         "--compare %s/x.h5",
+                         dir, dir, dir, dir),
+                     1);
+    ck_assert_msg(strstr(out, "no recording of class inner_race"), "%s", out);
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball -o %s/y.h5 --plot %s/p.svg", dir, dir, dir),
+                     1);
+    ck_assert_msg(strstr(out, "p.svg exists"), "%s", out);
+    snprintf(path, sizeof path, "%s/y.h5", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
+    snprintf(path, sizeof path, "%s/q.svg", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(detect_flags_the_run_to_failure)
 {
     /* Fit on the healthy start of a run to failure, flag the rest: the
@@ -407,6 +456,7 @@ GTT_SUITE(gt_test_tsgan_tool_suite)
     tcase_add_test(tc, class_norm);
     tcase_add_test(tc, vibration_scores_are_smoothed);
     tcase_add_test(tc, refuses_what_does_not_fit);
+    tcase_add_test(tc, synth_plot);
     tcase_add_test(tc, detect_flags_the_run_to_failure);
     suite_add_tcase(s, tc);
     return s;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth_plot.h"
 #include "tsgan_tool.h"
 
 static const char help[] =
@@ -26,6 +27,10 @@ static const char help[] =
     "                    the model's (e.g. synthetic, so that gantry classify\n"
     "                    learns real against synthetic windows: the\n"
     "                    discriminative score); the name stays synth_CLASS\n"
+    "  --plot FILE.svg   a picture: the mean power spectrum of the synthetic\n"
+    "                    windows' first channel and a few windows\n"
+    "  --compare STORE   with --plot: against the real windows of the class\n"
+    "                    (all recordings for an unconditional model) in STORE\n"
     "  --seed N          random seed (default 1)\n"
     "  --force           overwrite OUT\n"
     "  -h, --help        this help\n";
@@ -78,9 +83,10 @@ int cmd_synth(int argc, char **argv)
         {"length", required_argument, NULL, 'L'}, {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 'S'},  {"force", no_argument, NULL, 'f'},
         {"as-class", required_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
+        {"plot", required_argument, NULL, 'P'},  {"compare", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
-    const char *cls = NULL, *out = NULL, *as_class = NULL;
+    const char *cls = NULL, *out = NULL, *as_class = NULL, *plot = NULL, *compare = NULL;
     int count = 16, length = 0, seed = 1, force = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
@@ -92,6 +98,8 @@ int cmd_synth(int argc, char **argv)
         case 'S': if (tool_int("--seed", optarg, 0, 2147483647, &seed)) return 2; break;
         case 'f': force = 1; break;
         case 'A': as_class = optarg; break;
+        case 'P': plot = optarg; break;
+        case 'C': compare = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -107,8 +115,14 @@ int cmd_synth(int argc, char **argv)
         return tool_fail("--as-class '%s': give a class name, not empty, without commas",
                          as_class),
                2;
+    if (compare && !plot)
+        return tool_fail("--compare goes with --plot FILE.svg"), 2;
+    if (plot && !tool_ends_with(plot, ".svg"))
+        return tool_fail("--plot must end in .svg, not '%s'", plot), 2;
     if (!force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
+    if (plot && !force && path_exists(plot))
+        return tool_fail("%s exists; not overwriting it (use --force)", plot);
     gt_error err = {0};
     gt_tsgan *t = NULL;
     if (gt_tsgan_load(&t, argv[optind], &err) < 0)
@@ -138,7 +152,8 @@ int cmd_synth(int argc, char **argv)
     gt_rng_seed(&rng, (uint64_t)seed * 11 + 5);
     int rc = 0;
     gt_store *st = NULL;
-    tool_out co = {0};
+    tool_out co = {0}, po = {0};
+    synth_rows syn = {.len = L}, real = {.len = L};
     if (gt_names_split(t->channels, &chan, &nchan) < 0 ||
         gt_names_split(t->units, &units, &nunits) < 0 || !win || !seq) {
         rc = tool_fail("out of memory");
@@ -182,6 +197,8 @@ int cmd_synth(int argc, char **argv)
         gt_tsgan_norm_row(t, k, &ce, &sc);
         for (size_t ch = 0; ch < C && !rc; ch++)
             gt_norm_undo(seq + ch * per, per, ce[ch], sc[ch]);
+        if (!rc && plot)
+            rc = synth_rows_add(&syn, seq, per);
         if (rc)
             break;
         char name[256];
@@ -220,17 +237,35 @@ int cmd_synth(int argc, char **argv)
             rc = tool_fail_err(&err);
         gt_recording_free(rec);
     }
+    if (!rc && plot) {
+        char title[320], rl[300];
+        snprintf(title, sizeof title, "%s%s%s", cname[0] ? cname : "synthetic", chan[0] ? ", " : "",
+                 chan[0]);
+        snprintf(rl, sizeof rl, "real (%s)", compare ? compare : "");
+        if ((compare && synth_rows_from_store(&real, compare, cname, chan[0])) ||
+            out_open(&po, plot, force) ||
+            synth_plot_write(po.f, &syn, compare ? &real : NULL, t->rate_hz, title, rl))
+            rc = 1;
+        if (rc)
+            out_abort(&po);
+    }
     if (csv)
         rc = rc ? (out_abort(&co), rc) : out_commit(&co);
     else if (rc)
         gt_store_abort(st);
     else if (gt_store_commit(st, &err) < 0)
         rc = tool_fail_err(&err);
+    if (plot)
+        rc = rc ? (out_abort(&po), rc) : out_commit(&po);
     if (!rc)
-        printf("wrote %d synthetic %s of %zu samples%s%s%s%s to %s\n", count,
+        printf("wrote %d synthetic %s of %zu samples%s%s%s%s to %s%s%s\n", count,
                length ? "sequences" : "windows", seqlen, cname[0] ? " of class " : "", cname,
-               as_class ? " stored as class " : "", as_class ? as_class : "", out);
+               as_class ? " stored as class " : "", as_class ? as_class : "", out,
+               plot ? "; plot: " : "", plot ? plot : "");
 out:
+    out_abort(&po);
+    synth_rows_free(&syn);
+    synth_rows_free(&real);
     gt_names_free(chan, nchan);
     gt_names_free(units, nunits);
     free(win);
