@@ -313,7 +313,8 @@ END_TEST
 /* The score plot: a whole SVG document with a panel titled for the
  * recording, the score and threshold lines, flagged (and labelled) bands,
  * and a new file's usual permissions. */
-static void check_plot(const char *dir, const char *name, const char *rec, const char *labelled)
+/* An SVG picture dir/name, whole (it starts and ends the document). */
+static const char *read_svg(const char *dir, const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -326,6 +327,14 @@ static void check_plot(const char *dir, const char *name, const char *rec, const
     ck_assert_msg(!strncmp(doc, "<svg ", 5), "%.80s", doc);
     ck_assert_msg(n > 7 && !strcmp(doc + n - 7, "</svg>\n"), "%s does not end the document",
                   path);
+    return doc;
+}
+
+static void check_plot(const char *dir, const char *name, const char *rec, const char *labelled)
+{
+    const char *doc = read_svg(dir, name);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     char title[256];
     snprintf(title, sizeof title, "'bold'>%s: ", rec);
     ck_assert_msg(strstr(doc, title), "no panel for %s", rec);
@@ -357,15 +366,7 @@ START_TEST(synth_plot)
                       dir, dir, dir, dir) == 0,
                   "%s", out);
     ck_assert_msg(strstr(out, "plot: "), "%s", out);
-    char path[512];
-    snprintf(path, sizeof path, "%s/p.svg", dir);
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "no %s", path);
-    static char doc[1 << 20];
-    size_t n = fread(doc, 1, sizeof doc - 1, f);
-    fclose(f);
-    doc[n] = 0;
-    ck_assert_msg(!strncmp(doc, "<svg ", 5) && strstr(doc, "</svg>"), "%.80s", doc);
+    const char *doc = read_svg(dir, "p.svg");
     ck_assert_msg(strstr(doc, "ball, DE_accel: mean power spectrum"), "no spectrum panel");
     ck_assert_msg(strstr(doc, "8 synthetic and real windows"), "window count missing");
     ck_assert_msg(strstr(doc, ">synthetic</text>") && strstr(doc, "sim.h5)</text>"),
@@ -385,6 +386,7 @@ START_TEST(synth_plot)
     ck_assert_int_eq(run("synth %s/c.h5 --class ball -o %s/y.h5 --plot %s/p.svg", dir, dir, dir),
                      1);
     ck_assert_msg(strstr(out, "p.svg exists"), "%s", out);
+    char path[512];
     snprintf(path, sizeof path, "%s/y.h5", dir);
     ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
     snprintf(path, sizeof path, "%s/q.svg", dir);
