@@ -684,10 +684,9 @@ int open_score_files(tool_out *so, tool_out *eo, const char *scores_path,
     return 0;
 }
 
-/* Score, flag and write one recording (ef may be NULL); *flagged and
- * *nevents are increased. */
-/* Score, flag and write recording r, the k-th of the job's; pf: the plot,
- * or NULL. */
+/* Score, flag and write recording r, the k-th of the job's (ef, the
+ * events, and pf, the plot, may be NULL); *flagged and *nevents are
+ * increased. */
 static int score_and_write(gt_tsgan *t, const gt_recording *r, size_t hop, const char *cls,
                            const flag_opts *fo, FILE *sf, FILE *ef, FILE *pf, int k,
                            int with_name, size_t *flagged, size_t *nevents)
