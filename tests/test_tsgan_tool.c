@@ -29,6 +29,17 @@ static size_t count_lines(const char *path, char *first, size_t cap)
     return n;
 }
 
+/* The model file dir/name, loaded (the test fails if it cannot be). */
+static gt_tsgan *load_model(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    gt_error err = {0};
+    gt_tsgan *t = NULL;
+    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s: %s", path, err.msg);
+    return t;
+}
+
 /* Small, quick training settings for window 256. */
 #define QUICK "--window 256 --hop 128 --score-hop 128 --width 8 --max-width 32 --nz 8 " \
               "--batch 16 --steps 40 --encoder-steps 30 --quiet --threads 1"
@@ -46,9 +57,7 @@ START_TEST(train_score_synth_resume)
 
     gt_error err = {0};
     char path[512];
-    snprintf(path, sizeof path, "%s/m.h5", dir);
-    gt_tsgan *t = NULL;
-    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    gt_tsgan *t = load_model(dir, "m.h5");
     ck_assert_int_eq(t->cfg.window, 256);
     ck_assert_int_eq(t->cfg.nclasses, 0);
     ck_assert_str_eq(t->channels, "DE_accel");
@@ -82,8 +91,7 @@ START_TEST(train_score_synth_resume)
                       "--encoder-steps 10 --quiet --threads 1",
                       dir, dir, dir) == 0,
                   "%s", out);
-    snprintf(path, sizeof path, "%s/m.h5", dir);
-    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    t = load_model(dir, "m.h5");
     ck_assert_int_eq((int)t->gan_steps, 60);
     ck_assert_int_eq((int)t->hist.n, 60);
     ck_assert_int_eq((int)t->enc_steps, 40);
@@ -200,10 +208,7 @@ START_TEST(class_norm)
     ck_assert_msg(fhi - flo > 3 * (nhi - nlo), "normal %g..%g, run to failure %g..%g", nlo,
                   nhi, flo, fhi);
 
-    gt_error err = {0};
-    gt_tsgan *t = NULL;
-    snprintf(path, sizeof path, "%s/c.h5", dir);
-    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    gt_tsgan *t = load_model(dir, "c.h5");
     ck_assert_int_eq(t->norm_by_class, 1);
     ck_assert_str_eq(t->classes, "ball,normal,outer_race");
     const float *ce, *sc;
@@ -229,8 +234,7 @@ START_TEST(class_norm)
                       "--quiet --threads 1",
                       dir, dir, dir) == 0,
                   "%s", out);
-    snprintf(path, sizeof path, "%s/c.h5", dir);
-    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    t = load_model(dir, "c.h5");
     ck_assert_int_eq(t->norm_by_class, 1);
     gt_tsgan_norm_row(t, 1, &ce, &sc);
     ck_assert_float_eq_tol(ce[0] + sc[0], nhi, 1e-5f);
@@ -254,11 +258,7 @@ START_TEST(vibration_scores_are_smoothed)
     char *dir = gtt_tmpdir();
     ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 2 --faults normal", dir), 0);
     ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 " QUICK, dir, dir) == 0, "%s", out);
-    gt_error err = {0};
-    char path[512];
-    snprintf(path, sizeof path, "%s/m.h5", dir);
-    gt_tsgan *t = NULL;
-    ck_assert_msg(gt_tsgan_load(&t, path, &err) == GT_OK, "%s", err.msg);
+    gt_tsgan *t = load_model(dir, "m.h5");
     ck_assert_int_eq(t->smooth, 128); /* QUICK's --score-hop */
     gt_tsgan_free(t);
     ck_assert_msg(run("score %s/m.h5 %s/sim.h5 -o %s/s.csv", dir, dir, dir) == 0, "%s", out);
