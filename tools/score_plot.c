@@ -17,7 +17,7 @@ void score_plot_begin(FILE *f, int nrec)
 }
 
 int score_plot_panel(FILE *f, int k, const gt_recording *r, const float *score, const float *thr,
-                     const uint8_t *flag, size_t nevents)
+                     const uint8_t *flag, size_t nevents, size_t nflag)
 {
     if (k >= SCORE_PLOT_MAX)
         return 0;
@@ -34,7 +34,6 @@ int score_plot_panel(FILE *f, int k, const gt_recording *r, const float *score, 
         return tool_fail("out of memory");
     }
     const uint8_t *truth = r->nlabels ? r->labels : NULL;
-    size_t nflag = 0;
     for (int b = 0; b < nb; b++) {
         size_t i0 = (size_t)b * per, i1 = i0 + per < n ? i0 + per : n;
         float hi = NAN, lo = NAN;
@@ -46,7 +45,6 @@ int score_plot_panel(FILE *f, int k, const gt_recording *r, const float *score, 
                 lo = thr[i];
             fl[b] |= flag[i] != 0;
             lab[b] |= truth && truth[i];
-            nflag += flag[i] != 0;
         }
         s[b] = hi;
         t[b] = lo;

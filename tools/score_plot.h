@@ -16,11 +16,12 @@
  * SCORE_PLOT_MAX). */
 void score_plot_begin(FILE *f, int nrec);
 /* Panel k (0-based; nothing past SCORE_PLOT_MAX) for recording r: score
- * and thr (per sample, NaN where none), flag (per sample).  The labelled
- * samples are those of r's first label track, if it has one.  Returns 0, or
- * 1 (after a message) when out of memory. */
+ * and thr (per sample, NaN where none), flag (per sample, nflag of them
+ * set), its nevents events.  The labelled samples are those of r's first
+ * label track, if it has one.  Returns 0, or 1 (after a message) when out
+ * of memory. */
 int score_plot_panel(FILE *f, int k, const gt_recording *r, const float *score, const float *thr,
-                     const uint8_t *flag, size_t nevents);
+                     const uint8_t *flag, size_t nevents, size_t nflag);
 /* End the document (a note when recordings were left out). */
 void score_plot_end(FILE *f, int nrec);
 

@@ -700,14 +700,16 @@ static int score_and_write(gt_tsgan *t, const gt_recording *r, size_t hop, const
         rc = tsgan_score_recording(t, r, hop, cls, score);
     if (!rc)
         rc = flag_recording(t, score, r->n, fo, flag, thr, &ev, &nev);
+    size_t nflag = 0;
+    for (size_t i = 0; !rc && i < r->n; i++)
+        nflag += flag[i];
     if (!rc && pf)
-        rc = score_plot_panel(pf, k, r, score, thr, flag, nev);
+        rc = score_plot_panel(pf, k, r, score, thr, flag, nev, nflag);
     if (!rc) {
         write_score_rows(sf, r, score, flag, with_name);
         if (ef)
             write_event_rows(ef, r, ev, nev, with_name);
-        for (size_t i = 0; i < r->n; i++)
-            *flagged += flag[i];
+        *flagged += nflag;
         *nevents += nev;
     }
     free(score);
