@@ -8,6 +8,7 @@
 #include "gantry/kernels.h"
 #include "gantry/model.h"
 #include "model_internal.h"
+#include "winograd.h"
 
 /* Convolution scratch is capped (in floats); larger batches run in chunks. */
 #define GT_COL_CAP ((size_t)32 << 20)
@@ -247,19 +248,27 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
     if (max_batch <= 0)
         return gt_error_set(err, GT_EINVAL, "batch size must be positive");
     size_t np = 0, nb = 0, maxact = gt__shape_size(m->input) * (size_t)max_batch;
-    size_t col = 0, nmap = 0;
+    size_t col = 0, nmap = 0, nwino = 0;
     for (int i = 0; i < m->nlayers; i++) {
         gt__layer *L = &m->layers[i];
         layer_layout(L, m->nclasses, &np, &nb);
         L->map_off = nmap;
+        L->wino = L->d.kind == GT_LAYER_CONV && gt__wino_fits(&L->geom);
+        L->wino_off = nwino;
+        if (L->wino)
+            nwino += gt__wino_weights_size(&L->geom);
         if (L->d.kind == GT_LAYER_BATCHNORM)
             nmap += 3 * (size_t)L->in.c;
         size_t a = gt__shape_size(L->out) * (size_t)max_batch;
         if (a > maxact)
             maxact = a;
         if (L->d.kind == GT_LAYER_CONV || L->d.kind == GT_LAYER_CONVT) {
-            size_t need = gt_conv_scratch(&L->geom, max_batch);
             size_t one = gt_conv_scratch(&L->geom, 1);
+            if (L->wino) {
+                size_t w = gt__wino_scratch(&L->geom);
+                one = w > one ? w : one;
+            }
+            size_t need = one * (size_t)max_batch;
             if (need > GT_COL_CAP)
                 need = one > GT_COL_CAP ? one : GT_COL_CAP;
             if (need > col)
@@ -277,9 +286,11 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
     m->col = gt__alloc_floats(col);
     m->col_cap = col;
     m->imap = gt__alloc_floats(nmap);
+    m->wino = nwino ? gt__alloc_floats(nwino) : NULL;
+    m->wino_gen = (unsigned long)-1;
     m->labels = calloc((size_t)max_batch, sizeof *m->labels);
     int ok = block && m->buffers && m->in_act && m->gbuf[0] && m->gbuf[1] && m->col &&
-             m->imap && m->labels;
+             m->imap && (!nwino || m->wino) && m->labels;
     size_t stride = np ? np : 1;
     m->params = block;
     if (block) {
@@ -324,6 +335,7 @@ void gt_model_free(gt_model *m)
     gt__free_floats(m->gbuf[1]);
     gt__free_floats(m->col);
     gt__free_floats(m->imap);
+    gt__free_floats(m->wino);
     free(m->labels);
     free(m);
 }
@@ -334,7 +346,12 @@ int gt_model_nclasses(const gt_model *m) { return m->nclasses; }
 int gt_model_nlayers(const gt_model *m) { return m->nlayers; }
 int gt_model_max_batch(const gt_model *m) { return m->max_batch; }
 size_t gt_model_nparams(const gt_model *m) { return m->nparams; }
-float *gt_model_params(gt_model *m) { return m->params; }
+/* The caller may write the parameters: derived copies are stale. */
+float *gt_model_params(gt_model *m)
+{
+    m->pgen++;
+    return m->params;
+}
 float *gt_model_grads(gt_model *m) { return m->grads; }
 float *gt_model_moment1(gt_model *m) { return m->m1; }
 float *gt_model_moment2(gt_model *m) { return m->m2; }
@@ -389,6 +406,7 @@ void gt_model_init(gt_model *m, gt_init_kind kind, uint64_t seed)
 {
     gt_rng r;
     gt_rng_seed(&r, seed);
+    m->pgen++;
     for (int i = 0; i < m->nlayers; i++) {
         gt__layer *L = &m->layers[i];
         float *w = m->params + L->w_off, *b = m->params + L->b_off;
@@ -698,6 +716,7 @@ void gt_model_zero_grad(gt_model *m)
 void gt_model_step(gt_model *m, const gt_optim_cfg *cfg)
 {
     m->t++;
+    m->pgen++;
     if (cfg->kind == GT_OPTIM_SGD)
         gt_sgd_step(m->params, m->grads, m->m1, m->nparams, cfg, m->t);
     else

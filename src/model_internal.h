@@ -18,6 +18,8 @@ typedef struct gt__layer {
     float *act;          /* output (out.c, N, out.h, out.w) */
     float *aux;          /* bn: mean, rstd; dropout: mask; sn: wn, dwn */
     size_t map_off;      /* bn: its inference map (mean, scale, shift) in imap */
+    int wino;            /* conv inferred by Winograd (winograd.h) */
+    size_t wino_off;     /* its transformed weights in m->wino */
 } gt__layer;
 
 struct gt_model {
@@ -36,6 +38,9 @@ struct gt_model {
     float *col;                      /* convolution scratch */
     size_t col_cap;
     float *imap;                     /* batch norms' inference maps (src/infer.c) */
+    float *wino;                     /* Winograd-transformed weights (src/infer.c) */
+    unsigned long pgen;              /* bumped whenever params may change ... */
+    unsigned long wino_gen;          /* ... and the pgen wino was made at */
     int *labels;
     int n, last_train;
     gt_rng drop_rng;

@@ -134,6 +134,8 @@ double gt_model_flops(const gt_model *m, int n);
 
 /* --- the flat arrays (valid after finalize) */
 size_t gt_model_nparams(const gt_model *m);
+/* The parameters, writable: gt_model_infer remakes what it derives from
+ * them on its next call. */
 float *gt_model_params(gt_model *m);
 float *gt_model_grads(gt_model *m);
 /* Optimiser state: the moments (m1, m2) and the step count t. */
@@ -167,10 +169,12 @@ int gt_model_forward(gt_model *m, const float *x, const int *labels, int n,
 /*
  * Inference: what gt_model_forward(m, x, labels, n, 0, y) computes, faster:
  * batch norm and the activation after it are fused into the neighbouring
- * convolutions, layer outputs are not kept, and the samples are split over
- * the threads.  At one thread the result has forward's bits; with more, the
- * BLAS multiplies fewer samples at a time and may round differently (a few
- * 1e-7 relative).  The same thread count gives the same bits run after run.
+ * convolutions, 1D k4 s2 p1 convolutions of 4 or more channels in and
+ * out run as Winograd F(4, 2) (5/8 of the multiply-adds), layer outputs are
+ * not kept, and the samples are split over the threads.  Results agree
+ * with forward's within rounding (about 1e-6 of the largest output with
+ * Winograd layers; forward's bits at one thread without them).  The same
+ * thread count gives the same bits run after run.
  * y (n, C', H', W') is required; it may overlap x (then the path is
  * slower).  The layers' buffers then hold no pass: gt_model_backward and
  * gt_model_backward_input refuse (GT_EINVAL) and gt_model_output is NULL
