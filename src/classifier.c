@@ -318,7 +318,10 @@ static const float *net_input(gt_classifier *clf, const float *x, size_t n)
 
 /* Spectrum input: the features of all n windows (n, nch, L), with the
  * per-(channel, bin) statistics fitted on them and applied. */
-static int fit_spectra(gt_classifier *clf, const float *x, size_t n, float **out, gt_error *err)
+/* The standardised spectra of n windows into *out (malloc'd), with the
+ * statistics fitted on them first when refit, else those clf has. */
+static int fit_spectra(gt_classifier *clf, const float *x, size_t n, int refit, float **out,
+                       gt_error *err)
 {
     const size_t nch = (size_t)clf->cfg.nch, win = (size_t)clf->cfg.window;
     const size_t L = win / 2, F = nch * L, b = (size_t)clf->cfg.batch;
@@ -330,14 +333,21 @@ static int fit_spectra(gt_classifier *clf, const float *x, size_t n, float **out
         free(sq);
         return gt_error_set(err, GT_ENOMEM, "out of memory");
     }
-    /* Features with statistics 0 and 1 (as set at create), batch by batch. */
-    for (size_t i = 0; i < F; i++) {
+    /* Features with statistics 0 and 1 (as set at create), batch by batch;
+     * or, not refitting, with the classifier's. */
+    for (size_t i = 0; refit && i < F; i++) {
         clf->feat_center[i] = 0.0f;
         clf->feat_scale[i] = 1.0f;
     }
     for (size_t at = 0; at < n; at += b) {
         size_t m = n - at < b ? n - at : b;
         memcpy(feat + at * F, net_input(clf, x + at * nch * win, m), m * F * sizeof(float));
+    }
+    if (!refit) {
+        free(sum);
+        free(sq);
+        *out = feat;
+        return GT_OK;
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < F; j++) {
@@ -521,13 +531,14 @@ int gt_classifier_train(gt_classifier *clf, const float *x, const int *cls, size
         gt_error_set(err, rc, "out of memory");
         goto out;
     }
-    if (c->input == GT_CLF_SPECTRUM && (rc = fit_spectra(clf, x, n, &feat, err)))
+    if (c->input == GT_CLF_SPECTRUM && (rc = fit_spectra(clf, x, n, !t->finetune, &feat, err)))
         goto out;
     const float *src = feat ? feat : x;
     const size_t stride = feat ? S : xs;
 
     gt_model *m = clf->model;
-    gt_model_init(m, GT_INIT_HE, t->seed * 2 + 2);
+    if (!t->finetune)
+        gt_model_init(m, GT_INIT_HE, t->seed * 2 + 2);
     const gt_optim_cfg oc = {.kind = GT_OPTIM_ADAM, .lr = t->lr, .beta1 = 0.9f, .beta2 = 0.999f,
                              .eps = 1e-8f, .weight_decay = t->weight_decay};
     const int b = t->batch, shift = t->shift && c->input == GT_CLF_RAW;

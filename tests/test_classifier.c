@@ -588,6 +588,66 @@ START_TEST(tool_per_class_extra_and_spectrum)
 }
 END_TEST
 
+/* --init: fine-tuning starts from the model's weights (a step of a tiny
+ * learning rate keeps its accuracy, where the same step from scratch is
+ * near chance), with its window, hop and normalisation; what it fixes is
+ * refused, and so are classes it does not know. */
+START_TEST(tool_fine_tunes_from_init)
+{
+    char *dir = gtt_tmpdir(), sim[1100], sim2[1100], two[1100], a[1100], b[1100];
+    char out[16384], args[4096];
+    snprintf(sim, sizeof sim, "%s/sim.h5", dir);
+    snprintf(sim2, sizeof sim2, "%s/sim2.h5", dir);
+    snprintf(two, sizeof two, "%s/two.h5", dir);
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    snprintf(b, sizeof b, "%s/b.h5", dir);
+    expect_run(0, NULL, NULL, "simulate bearing -o %s --seconds 2 --seed 3", sim);
+    expect_run(0, NULL, NULL, "simulate bearing -o %s --seconds 1 --seed 9", sim2);
+    expect_run(0, NULL, NULL, "classify train %s -o %s --span 0:0.5 --window 512 --steps 200 "
+               "--threads 1", sim, a);
+    double acc[3];
+    for (int k = 0; k < 3; k++) {
+        /* k = 0: the model itself; 1: fine-tuned from it; 2: from scratch */
+        if (k > 0) {
+            snprintf(args, sizeof args, "classify train %s -o %s --steps 1 --lr 1e-9 --threads 1 "
+                     "--force %s", sim2, b, k == 1 ? "--init" : "--window 512");
+            size_t len = strlen(args);
+            if (k == 1)
+                snprintf(args + len, sizeof args - len, " %s", a);
+            int rc = gtt_tool_run(out, sizeof out, args);
+            ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+            ck_assert_msg((k == 1) == (strstr(out, "fine-tuning 1 steps") != NULL), "%s", out);
+            /* the model's hop (256) by default */
+            ck_assert_msg(strstr(out, "(hop 256)") != NULL, "%s", out);
+        }
+        snprintf(args, sizeof args, "classify eval %s %s --span 0.5:1 --json --threads 1",
+                 k ? b : a, sim);
+        int rc = gtt_tool_run(out, sizeof out, args);
+        ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+        acc[k] = json_number(out, "accuracy");
+    }
+    printf("classifier --init: held-out accuracy %.3f trained, %.3f after one fine-tuning step, "
+           "%.3f after one step from scratch\n", acc[0], acc[1], acc[2]);
+    ck_assert_msg(acc[0] > 0.9 && acc[1] > 0.9 && acc[2] < 0.6, "%.3f %.3f %.3f", acc[0], acc[1],
+                  acc[2]);
+    /* what the model fixes; a class it does not know; a store as the model */
+    expect_run(2, "--window", "--init", "classify train %s -o %s/x.h5 --init %s --window 256",
+               sim2, dir, a);
+    expect_run(2, "--input", "--init", "classify train %s -o %s/x.h5 --init %s --input spectrum",
+               sim2, dir, a);
+    expect_run(0, NULL, NULL, "simulate bearing -o %s --seconds 1 --seed 5 "
+               "--faults inner_race,normal", two);
+    expect_run(0, NULL, NULL, "classify train %s -o %s --window 512 --steps 2 --threads 1 --force",
+               two, b);
+    expect_run(1, "ball", "inner_race,normal", "classify train %s -o %s/x.h5 --init %s --steps 1",
+               sim2, dir, b);
+    expect_run(1, "sim.h5", NULL, "classify train %s -o %s/x.h5 --init %s", sim2, dir, sim);
+    ck_assert_int_eq(gtt_count_tmp_files(dir), 0);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(tool_refuses_stores_that_do_not_fit)
 {
     char *dir = gtt_tmpdir(), sim[1100], clf[1100], p[1100];
@@ -646,6 +706,7 @@ GTT_SUITE(gt_test_classifier_suite)
     tcase_add_test(tc, tool_learns_simulated_faults);
     tcase_add_test(tc, tool_per_class_extra_and_spectrum);
     tcase_add_test(tc, tool_refuses_stores_that_do_not_fit);
+    tcase_add_test(tc, tool_fine_tunes_from_init);
     suite_add_tcase(s, tc);
     return s;
 }

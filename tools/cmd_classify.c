@@ -58,6 +58,13 @@ static const char help_train[] =
     "                         Images: every image of an image store of the same\n"
     "                         size and channels (e.g. from gantry dcgan sample),\n"
     "                         whose classes must be among the stores' above\n"
+    "  --init CLF.h5          fine-tune CLF.h5 instead of a new network: start\n"
+    "                         from its weights (e.g. trained on synthetic windows)\n"
+    "                         and train on these stores with its classes (the\n"
+    "                         stores' must be among them), window, hop (unless\n"
+    "                         given), channels, input and normalisation; --window,\n"
+    "                         --channels, --input, --normalize, --width and\n"
+    "                         --max-width are refused with it\n"
     "  --window N             window length in samples, >= 32 (default 1024)\n"
     "  --hop H                hop between windows (default window/2)\n"
     "  --channels A,B         channels (default: those of the first recording)\n"
@@ -499,6 +506,8 @@ typedef struct train_opts {
     const char *out, *channels, *recordings;
     char *extra[MAX_EXTRA];
     const char *rec_only; /* the first option given that only windows take */
+    const char *init;     /* --init CLF.h5 */
+    const char *fixed;    /* the first option given that --init's model fixes */
     int nextra, win, hop, per_class, epochs, steps, batch, threads, force, progress, seed;
     int width, max_width, shift;
     double span_lo, span_hi;
@@ -512,7 +521,7 @@ static int parse_train(train_opts *o, int argc, char **argv)
     enum {
         O_EXTRA = 256, O_WIN, O_HOP, O_CH, O_REC, O_SPAN, O_PER, O_INPUT, O_NORM, O_EPOCHS,
         O_STEPS, O_BATCH, O_LR, O_SEED, O_THREADS, O_FORCE, O_PROGRESS, O_QUIET, O_WIDTH,
-        O_MAXW, O_NOSHIFT
+        O_MAXW, O_NOSHIFT, O_INIT
     };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"extra", required_argument, NULL, O_EXTRA},
@@ -529,7 +538,7 @@ static int parse_train(train_opts *o, int argc, char **argv)
         {"progress", no_argument, NULL, O_PROGRESS}, {"quiet", no_argument, NULL, O_QUIET},
         {"width", required_argument, NULL, O_WIDTH},
         {"max-width", required_argument, NULL, O_MAXW},
-        {"no-shift", no_argument, NULL, O_NOSHIFT},
+        {"no-shift", no_argument, NULL, O_NOSHIFT}, {"init", required_argument, NULL, O_INIT},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     *o = (train_opts){.win = 1024, .batch = 64, .seed = 1, .progress = -1,
@@ -543,6 +552,11 @@ static int parse_train(train_opts *o, int argc, char **argv)
             for (int k = 0; opts[k].name; k++)
                 if (opts[k].val == c)
                     o->rec_only = opts[k].name;
+        if (!o->fixed && (c == O_WIN || c == O_INPUT || c == O_NORM || c == O_WIDTH ||
+                          c == O_MAXW || c == O_CH))
+            for (int k = 0; opts[k].name; k++)
+                if (opts[k].val == c)
+                    o->fixed = opts[k].name;
         switch (c) {
         case 'o': o->out = optarg; break;
         case O_EXTRA:
@@ -574,6 +588,7 @@ static int parse_train(train_opts *o, int argc, char **argv)
         case O_WIDTH: if (tool_int("--width", optarg, 1, 4096, &o->width)) return 2; break;
         case O_MAXW: if (tool_int("--max-width", optarg, 1, 4096, &o->max_width)) return 2; break;
         case O_NOSHIFT: o->shift = 0; break;
+        case O_INIT: o->init = optarg; break;
         case O_SEED: if (tool_int("--seed", optarg, 0, 2147483647, &o->seed)) return 2; break;
         case O_THREADS: if (tool_int("--threads", optarg, 1, 1024, &o->threads)) return 2; break;
         case O_FORCE: o->force = 1; break;
@@ -589,7 +604,9 @@ static int parse_train(train_opts *o, int argc, char **argv)
         return tool_fail("give the model file to write with -o CLF.h5"), 2;
     if (o->max_width < o->width)
         return tool_fail("--max-width %d is below --width %d", o->max_width, o->width), 2;
-    if (!o->hop)
+    if (o->init && o->fixed)
+        return tool_fail("--%s comes from the --init model; leave it out", o->fixed), 2;
+    if (!o->hop && !o->init) /* with --init: the model's */
         o->hop = o->win / 2;
     return 0;
 }
@@ -683,23 +700,32 @@ static void print_counts(const winset *s, const train_opts *o, const char *input
 }
 
 /* The training windows: the stores' (cut by o, normalised with statistics
- * fitted on them, into center and scale, nch each, malloc'd), then the
- * --extra stores' (normalised alike); the classes are all stores'. */
+ * fitted on them, or init's when fine-tuning, into center and scale, nch
+ * each, malloc'd), then the --extra stores' (normalised alike); the
+ * classes are all stores'. */
 static int load_train_windows(winset *s, const train_opts *o, char **stores, int nstores,
-                              float **center, float **scale)
+                              const gt_classifier *init, float **center, float **scale)
 {
     gt_dataset_cfg dc = gt_dataset_cfg_default(o->win, o->hop);
     dc.channels = o->channels;
     dc.norm = GT_NORM_NONE;
     dc.span_lo = o->span_lo;
     dc.span_hi = o->span_hi;
+    if (init) {
+        dc.center = init->center;
+        dc.scale = init->scale;
+    }
     int rc = load_stores(s, stores, nstores, o->recordings, &dc);
     if (rc)
         return rc;
     *center = xrealloc(NULL, (size_t)s->nch * sizeof(float));
     *scale = xrealloc(NULL, (size_t)s->nch * sizeof(float));
-    if ((rc = normalise(s, o->norm, *center, *scale)))
+    if (init) {
+        memcpy(*center, init->center, (size_t)s->nch * sizeof(float));
+        memcpy(*scale, init->scale, (size_t)s->nch * sizeof(float));
+    } else if ((rc = normalise(s, o->norm, *center, *scale))) {
         return rc;
+    }
     if (o->per_class)
         keep_per_class(s, o->per_class, (uint64_t)o->seed);
     char *chans = join(s->chans, s->nch);
@@ -741,6 +767,36 @@ static int load_train_images(winset *s, const train_opts *o, char **stores, int 
     return rc;
 }
 
+/* Rewrite s's classes as indices into clf's, failing with a message that
+ * names a class clf does not know (s->classes then no longer index s->cls). */
+static int map_classes(winset *s, const gt_classifier *clf, const char *inputs,
+                       const char *model)
+{
+    const int K = clf->cfg.nclasses;
+    int *map = xrealloc(NULL, (size_t)(s->ncls ? s->ncls : 1) * sizeof(int));
+    int rc = 0;
+    for (int k = 0; k < s->ncls && !rc; k++)
+        if ((map[k] = gt_names_index(clf->classes, K, s->classes[k])) < 0) {
+            char *known = join(clf->classes, K);
+            rc = tool_fail("%s: class '%s' is not one %s knows (%s)", inputs, s->classes[k],
+                           model, known);
+            free(known);
+        }
+    for (size_t w = 0; w < s->n && !rc; w++)
+        s->cls[w] = map[s->cls[w]];
+    free(map);
+    return rc;
+}
+
+/* Windows at the rate clf was trained at (when it knows it). */
+static int rate_fits(const winset *s, const gt_classifier *clf, const char *model)
+{
+    if (clf->rate_hz > 0 && fabs(s->rate - clf->rate_hz) > 1e-9 * clf->rate_hz)
+        return tool_fail("%s is at %g Hz; %s was trained at %g Hz (ingest with --to-rate %g)",
+                         s->rate_from, s->rate, model, clf->rate_hz, clf->rate_hz);
+    return 0;
+}
+
 static int classify_train(int argc, char **argv)
 {
     train_opts o;
@@ -759,12 +815,31 @@ static int classify_train(int argc, char **argv)
             return tool_fail("cannot write %s: %s", o.out, strerror(errno));
     }
     gt_threads_set(o.threads);
-    char **stores = argv + optind, *inputs = join(stores, argc - optind);
+    char **stores = argv + optind, *inputs = join(stores, argc - optind), *chans = NULL;
     const int nstores = argc - optind;
     winset s = {0};
     gt_classifier *clf = NULL;
     gt_error err = {0};
     float *center = NULL, *scale = NULL;
+    if (o.init) {
+        /* Fine-tuning: the model's network, weights, window, hop (unless
+         * given), channels, input and normalisation. */
+        if (gt_classifier_load(&clf, o.init, &err)) {
+            rc = tool_fail_err(&err);
+            goto out;
+        }
+        if (o.batch > clf->cfg.batch) {
+            rc = tool_fail("--batch %d: %s takes batches of up to %d", o.batch, o.init,
+                           clf->cfg.batch);
+            goto out;
+        }
+        o.win = clf->cfg.window;
+        if (!o.hop)
+            o.hop = clf->hop;
+        o.input = clf->cfg.input;
+        o.norm = clf->norm;
+        o.channels = chans = join(clf->channels, clf->cfg.nch);
+    }
 
     /* images or recordings, all stores alike */
     char **all = xrealloc(NULL, (size_t)(nstores + o.nextra) * sizeof(char *));
@@ -776,8 +851,18 @@ static int classify_train(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    if (clf && images != (clf->cfg.dims == 2)) {
+        rc = tool_fail("%s classifies %s; %s holds %s", o.init,
+                       clf->cfg.dims == 2 ? "images" : "windows of recordings", stores[0],
+                       kind_name(images));
+        goto out;
+    }
     rc = images ? load_train_images(&s, &o, stores, nstores)
-                : load_train_windows(&s, &o, stores, nstores, &center, &scale);
+                : load_train_windows(&s, &o, stores, nstores, clf, &center, &scale);
+    if (!rc && clf)
+        rc = images ? images_fit(s.rate_from, s.nch, s.win, o.init, clf->cfg.nch,
+                                 clf->cfg.window)
+                    : rate_fits(&s, clf, o.init);
     if (rc)
         goto out;
     winset_sort_classes(&s);
@@ -793,11 +878,11 @@ static int classify_train(int argc, char **argv)
     cc.batch = o.batch;
     cc.width = o.width;
     cc.max_width = o.max_width;
-    if (gt_classifier_create(&clf, &cc, s.classes, s.chans, &err)) {
+    if (!clf && gt_classifier_create(&clf, &cc, s.classes, s.chans, &err)) {
         rc = tool_fail_err(&err);
         goto out;
     }
-    if (!images) {
+    if (!images && !o.init) {
         clf->hop = o.hop;
         clf->rate_hz = s.rate;
         clf->norm = o.norm;
@@ -809,6 +894,7 @@ static int classify_train(int argc, char **argv)
     tc.lr = o.lr;
     tc.seed = (uint64_t)o.seed;
     tc.shift = o.shift;
+    tc.finetune = o.init != NULL;
     const long per_epoch = (long)((s.n + (size_t)o.batch - 1) / (size_t)o.batch);
     if (o.steps)
         tc.steps = o.steps;
@@ -818,8 +904,13 @@ static int classify_train(int argc, char **argv)
         tc.steps = 20 * per_epoch > 200 ? 20 * per_epoch : 200;
 
     print_counts(&s, &o, inputs);
-    printf("training %ld steps of batch %d, %zu parameters, %d threads\n", tc.steps, o.batch,
-           gt_model_nparams(clf->model), gt_threads_get());
+    if (o.init && (rc = map_classes(&s, clf, inputs, o.init)))
+        goto out;
+    printf("%s %ld steps of batch %d, %zu parameters, %d threads\n",
+           o.init ? "fine-tuning" : "training", tc.steps, o.batch, gt_model_nparams(clf->model),
+           gt_threads_get());
+    if (o.init)
+        printf("starting from %s (its classes, network, weights and normalisation)\n", o.init);
     fflush(stdout);
     tool_progress prog;
     progress_start(&prog, tc.steps, o.progress);
@@ -847,6 +938,7 @@ out:
     free(center);
     free(scale);
     free(inputs);
+    free(chans);
     return rc;
 }
 
@@ -958,7 +1050,7 @@ static int classify_eval(int argc, char **argv)
     const int images = clf->cfg.dims == 2, kind = stores_kind(stores, nstores);
     char *chans = join(clf->channels, clf->cfg.nch);
     winset s = {0};
-    int *pred = NULL, *map = NULL;
+    int *pred = NULL;
     long *conf = NULL;
     int rc = 0;
     if (kind < 0)
@@ -980,31 +1072,20 @@ static int classify_eval(int argc, char **argv)
         dc.span_lo = lo;
         dc.span_hi = hi;
         rc = load_stores(&s, stores, nstores, recordings, &dc);
-        if (!rc && clf->rate_hz > 0 && fabs(s.rate - clf->rate_hz) > 1e-9 * clf->rate_hz)
-            rc = tool_fail("%s is at %g Hz; %s was trained at %g Hz (ingest with --to-rate %g)",
-                           s.rate_from, s.rate, model, clf->rate_hz, clf->rate_hz);
+        if (!rc)
+            rc = rate_fits(&s, clf, model);
     }
-    if (rc)
+    if (rc || (rc = map_classes(&s, clf, inputs, model)))
         goto out;
-    map = xrealloc(NULL, (size_t)(s.ncls ? s.ncls : 1) * sizeof(int));
     pred = xrealloc(NULL, (s.n ? s.n : 1) * sizeof(int));
     conf = calloc((size_t)K * (size_t)K, sizeof(long));
     if (!conf) {
         rc = tool_fail("out of memory");
         goto out;
     }
-    for (int k = 0; k < s.ncls && !rc; k++)
-        if ((map[k] = gt_names_index(clf->classes, K, s.classes[k])) < 0) {
-            char *known = join(clf->classes, K);
-            rc = tool_fail("%s: class '%s' is not one %s knows (%s)", inputs, s.classes[k], model,
-                           known);
-            free(known);
-        }
-    if (rc)
-        goto out;
     gt_classifier_predict(clf, s.x, s.n, pred, NULL);
     for (size_t w = 0; w < s.n; w++)
-        conf[(size_t)map[s.cls[w]] * (size_t)K + (size_t)pred[w]]++;
+        conf[(size_t)s.cls[w] * (size_t)K + (size_t)pred[w]]++;
     print_report(clf, inputs, conf, s.n, json);
 out:
     winset_free(&s);
@@ -1012,7 +1093,6 @@ out:
     free(chans);
     free(inputs);
     free(pred);
-    free(map);
     free(conf);
     return rc;
 }

@@ -152,9 +152,16 @@ typedef struct gt_classifier_train_cfg {
                           * each with probability 1/2 (all channels alike):
                           * one of the 8 flips and quarter-turn rotations,
                           * each equally likely, drawn from the seed */
+    int finetune;        /* 0 (default): initialise the network from the
+                          * seed first; 1: go on from its weights (e.g. a
+                          * loaded model, to fine-tune it on other data),
+                          * keeping the spectrum statistics it has; Adam
+                          * starts from the state the model holds (none for
+                          * a loaded file) */
 } gt_classifier_train_cfg;
 
-/* 500 steps, batch 64, lr 1e-3, no weight decay, seed 1, balanced, shift. */
+/* 500 steps, batch 64, lr 1e-3, no weight decay, seed 1, balanced, shift,
+ * not fine-tuning. */
 gt_classifier_train_cfg gt_classifier_train_default(void);
 
 /* What the progress callback gets after every step. */
@@ -166,10 +173,11 @@ typedef struct gt_classifier_progress {
 typedef void (*gt_classifier_progress_fn)(void *ctx, const gt_classifier_progress *p);
 
 /*
- * (Re)initialise the network from t->seed and train it on n windows x
- * (n, nch, window), normalised, with classes cls[i] in [0, nclasses).
- * (Images: n x (n, nch, window, window).)  Fits the spectrum statistics
- * first (spectrum input).  Fills the history.
+ * (Re)initialise the network from t->seed (unless t->finetune) and train
+ * it on n windows x (n, nch, window), normalised, with classes cls[i] in
+ * [0, nclasses).  (Images: n x (n, nch, window, window).)  Fits the
+ * spectrum statistics first (spectrum input, unless t->finetune).  Fills
+ * the history (this training's steps only).
  * progress (may be NULL) is called after each step.  GT_EINVAL for n = 0,
  * a class out of range or a bad configuration; GT_ENUMERIC when the loss or
  * a gradient stops being finite (the step is named); GT_ENOMEM.
