@@ -9,8 +9,8 @@
  *   AT m: m0 + m1 + m2 + m3,  m1 - m2 + 2 m3,  m1 + m2 + 4 m3,
  *         m1 - m2 + 8 m3 + m4
  * (interpolation points 0, 1, -1, 2 and infinity).  Over channels the
- * products become one GEMM per point: M_a (cout, tiles) = U_a (2 cin,
- * ...) V_a (2 cin, tiles).
+ * products become one GEMM per point a: M_a (cout, tiles) = U_a (cout,
+ * 2 cin) V_a (2 cin, tiles).
  *
  * The convolution, xp = the input padded by one zero on the left:
  *   y[o, i] = sum_c,k w[o, c, k] xp[c, 2i + k]
@@ -27,8 +27,6 @@
 #include <string.h>
 
 #include <cblas.h>
-
-#include "simd_clones.h"
 
 #define NPT 5  /* transform points */
 #define TILE 4 /* outputs per tile */
@@ -82,10 +80,15 @@ void gt__wino_weights(float *u, const float *weight, const gt_conv_geom *g)
         }
 }
 
-/* Four floats, and 4x4 transposes of them (GCC vector extensions: SSE
- * shuffles on x86-64, whatever the target has elsewhere). */
+/* Four floats, and 4x4 transposes of them (GCC / clang vector extensions:
+ * SSE shuffles on x86-64, whatever the target has elsewhere). */
 typedef float v4f __attribute__((vector_size(16)));
 typedef int v4i __attribute__((vector_size(16)));
+#if defined(__clang__)
+#define SHUFFLE(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+#define SHUFFLE(a, b, i, j, k, l) __builtin_shuffle(a, b, (v4i){i, j, k, l})
+#endif
 
 static inline v4f load4(const float *p)
 {
@@ -101,13 +104,12 @@ static inline void store4(float *p, v4f v)
 
 static inline void transpose4(v4f r[4])
 {
-    const v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, l2 = {0, 1, 4, 5}, h2 = {2, 3, 6, 7};
-    v4f t0 = __builtin_shuffle(r[0], r[1], lo), t1 = __builtin_shuffle(r[0], r[1], hi),
-        t2 = __builtin_shuffle(r[2], r[3], lo), t3 = __builtin_shuffle(r[2], r[3], hi);
-    r[0] = __builtin_shuffle(t0, t2, l2);
-    r[1] = __builtin_shuffle(t0, t2, h2);
-    r[2] = __builtin_shuffle(t1, t3, l2);
-    r[3] = __builtin_shuffle(t1, t3, h2);
+    const v4f t0 = SHUFFLE(r[0], r[1], 0, 4, 1, 5), t1 = SHUFFLE(r[0], r[1], 2, 6, 3, 7),
+              t2 = SHUFFLE(r[2], r[3], 0, 4, 1, 5), t3 = SHUFFLE(r[2], r[3], 2, 6, 3, 7);
+    r[0] = SHUFFLE(t0, t2, 0, 1, 4, 5);
+    r[1] = SHUFFLE(t0, t2, 2, 3, 6, 7);
+    r[2] = SHUFFLE(t1, t3, 0, 1, 4, 5);
+    r[3] = SHUFFLE(t1, t3, 2, 3, 6, 7);
 }
 
 /* BT d of four tiles at once (lane t: tile t), into v_a[0..3] for the
