@@ -71,7 +71,17 @@ int gt_gan_init(gt_gan *gan, gt_model *g, gt_model *d, const gt_gan_cfg *cfg, ui
     gan->dfake = gt__alloc_floats((size_t)mb * gan->sample_size);
     gan->logits = gt__alloc_floats((size_t)mb);
     gan->dlogits = gt__alloc_floats((size_t)mb);
-    if (!gan->z || !gan->fake || !gan->dfake || !gan->logits || !gan->dlogits) {
+    if (cfg->shift < 0) {
+        gt_gan_free(gan);
+        return gt_error_set(err, GT_EINVAL, "the translation of D's inputs must be from 0 up, "
+                            "not %d", cfg->shift);
+    }
+    if (cfg->shift) {
+        gan->moved = gt__alloc_floats((size_t)mb * gan->sample_size);
+        gan->shifts = calloc((size_t)mb, sizeof *gan->shifts);
+    }
+    if (!gan->z || !gan->fake || !gan->dfake || !gan->logits || !gan->dlogits ||
+        (cfg->shift && (!gan->moved || !gan->shifts))) {
         gt_gan_free(gan);
         return gt_error_set(err, GT_ENOMEM, "out of memory");
     }
@@ -85,6 +95,8 @@ void gt_gan_free(gt_gan *gan)
     gt__free_floats(gan->dfake);
     gt__free_floats(gan->logits);
     gt__free_floats(gan->dlogits);
+    gt__free_floats(gan->moved);
+    free(gan->shifts);
     memset(gan, 0, sizeof *gan);
 }
 
@@ -114,6 +126,30 @@ static double d_loss(const gt_gan *gan, float *grad, const float *s, int real, i
     }
 }
 
+/* What D sees of x: x itself, or (cfg.shift) x translated by fresh random
+ * shifts, kept for translate_back. */
+static const float *d_input(gt_gan *gan, const float *x, int n)
+{
+    if (!gan->cfg.shift)
+        return x;
+    const gt_shape s = gt_model_input_shape(gan->d);
+    const uint32_t span = 2 * (uint32_t)gan->cfg.shift + 1;
+    for (int i = 0; i < n; i++)
+        gan->shifts[i] = (int)gt_rng_below(&gan->rng, span) - gan->cfg.shift;
+    gt_translate_forward(gan->moved, x, n, s.c * s.h, s.w, gan->shifts);
+    return gan->moved;
+}
+
+/* d loss / d x from d loss / d (what D saw), in place. */
+static void d_input_backward(gt_gan *gan, float *dx, int n)
+{
+    if (!gan->cfg.shift)
+        return;
+    const gt_shape s = gt_model_input_shape(gan->d);
+    memcpy(gan->moved, dx, (size_t)n * gan->sample_size * sizeof *dx);
+    gt_translate_backward(dx, gan->moved, n, s.c * s.h, s.w, gan->shifts);
+}
+
 static int generate_train(gt_gan *gan, const int *labels, const float *z, int n)
 {
     if (n <= 0 || n > gan->max_batch)
@@ -131,7 +167,7 @@ static int d_update(gt_gan *gan, const float *real, const int *labels, int n,
 {
     gt_model *d = gan->d;
     gt_model_zero_grad(d);
-    int rc = gt_model_forward(d, real, labels, n, 1, gan->logits);
+    int rc = gt_model_forward(d, d_input(gan, real, n), labels, n, 1, gan->logits);
     if (rc < 0)
         return rc;
     double lr = d_loss(gan, gan->dlogits, gan->logits, 1, n);
@@ -139,7 +175,7 @@ static int d_update(gt_gan *gan, const float *real, const int *labels, int n,
     if (!isfinite(lr))
         return GT_ENUMERIC;
     gt_model_backward(d, gan->dlogits, NULL);
-    rc = gt_model_forward(d, gan->fake, labels, n, 1, gan->logits);
+    rc = gt_model_forward(d, d_input(gan, gan->fake, n), labels, n, 1, gan->logits);
     if (rc < 0)
         return rc;
     double lf = d_loss(gan, gan->dlogits, gan->logits, 0, n);
@@ -165,7 +201,7 @@ static int d_update(gt_gan *gan, const float *real, const int *labels, int n,
 static int g_update(gt_gan *gan, const int *labels, int n, gt_gan_stats *st)
 {
     gt_model *g = gan->g;
-    int rc = gt_model_forward(gan->d, gan->fake, labels, n, 1, gan->logits);
+    int rc = gt_model_forward(gan->d, d_input(gan, gan->fake, n), labels, n, 1, gan->logits);
     if (rc < 0)
         return rc;
     double lg = gan->cfg.loss == GT_GAN_BCE
@@ -174,6 +210,7 @@ static int g_update(gt_gan *gan, const int *labels, int n, gt_gan_stats *st)
     if (!isfinite(lg))
         return GT_ENUMERIC;
     gt_model_backward_input(gan->d, gan->dlogits, gan->dfake);
+    d_input_backward(gan, gan->dfake, n);
     double la = 0;
     if (gan->aux && !isfinite(la = gan->aux(gan->aux_ctx, gan->fake, labels, n, gan->dfake)))
         return GT_ENUMERIC;

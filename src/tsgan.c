@@ -89,6 +89,10 @@ static int check_cfg(const gt_tsgan_cfg *c, gt_error *err)
                             (double)c->spectral);
     if (c->spectral > 0 && c->dims != 1)
         return gt_error_set(err, GT_EINVAL, "spectral matching is for time series, not images");
+    if (c->d_shift < 0 || c->d_shift >= c->window)
+        return gt_error_set(err, GT_EINVAL,
+                            "the translation of D's inputs must be from 0 to %d, not %d",
+                            c->window - 1, c->d_shift);
     return GT_OK;
 }
 
@@ -152,6 +156,7 @@ int gt__tsgan_init_gan(gt_tsgan *t, gt_error *err)
     gc.loss = t->cfg.loss;
     gc.g_opt.lr = t->cfg.lr_g;
     gc.d_opt.lr = t->cfg.lr_d;
+    gc.shift = t->cfg.d_shift;
     int rc = gt_gan_init(&t->gan, t->g, t->d, &gc, t->cfg.seed * 7 + 3, err);
     if (rc < 0)
         return rc;

@@ -103,11 +103,56 @@ START_TEST(three_adam_steps_match_pytorch)
 }
 END_TEST
 
+/* cfg.shift: D sees each sample translated, and G's gradient is D's,
+ * translated back (checked with a linear critic, whose input gradient is
+ * its weight); a negative shift is refused. */
+START_TEST(translated_critic_inputs)
+{
+    gt_error err = {0};
+    gt_model *g = NULL, *d = NULL;
+    ck_assert_int_eq(gt_model_parse(&g, "input 4\ndense 8\nreshape 1x8", &err), GT_OK);
+    ck_assert_int_eq(gt_model_parse(&d, "input 1x8\nflatten\ndense 1 nobias", &err), GT_OK);
+    ck_assert_int_eq(gt_model_finalize(g, 6, &err), GT_OK);
+    ck_assert_int_eq(gt_model_finalize(d, 6, &err), GT_OK);
+    gt_model_init(g, GT_INIT_HE, 1);
+    gt_model_init(d, GT_INIT_HE, 2);
+    gt_gan_cfg cfg = gt_gan_cfg_default();
+    gt_gan gan;
+    cfg.shift = -1;
+    ck_assert_int_eq(gt_gan_init(&gan, g, d, &cfg, 3, &err), GT_EINVAL);
+    cfg.shift = 3;
+    ck_assert_msg(gt_gan_init(&gan, g, d, &cfg, 3, &err) == GT_OK, "%s", err.msg);
+    float real[6 * 8];
+    gtt_fill(real, 6 * 8, 4, 1.0f);
+    ck_assert_int_eq(gt_gan_step(&gan, real, NULL, NULL, 6, NULL), GT_OK);
+    /* After the G step: dfake[i, k] = dlogits[i] w[k + shift_i], zero where
+     * k + shift_i leaves the window; D's weight w did not change since. */
+    const float *w = gt_model_params(d);
+    int moved = 0;
+    for (int i = 0; i < 6; i++) {
+        const int sh = gan.shifts[i];
+        ck_assert(sh >= -3 && sh <= 3);
+        moved += sh != 0;
+        for (int k = 0; k < 8; k++) {
+            const float want = k + sh >= 0 && k + sh < 8 ? gan.dlogits[i] * w[k + sh] : 0.0f;
+            ck_assert_msg(fabsf(gan.dfake[i * 8 + k] - want) <= 1e-6f * (1.0f + fabsf(want)),
+                          "sample %d (shift %d) position %d: %g, want %g", i, sh, k,
+                          (double)gan.dfake[i * 8 + k], (double)want);
+        }
+    }
+    ck_assert_msg(moved > 0, "no sample was translated");
+    gt_gan_free(&gan);
+    gt_model_free(g);
+    gt_model_free(d);
+}
+END_TEST
+
 GTT_SUITE(gt_test_gan_suite)
 {
     Suite *s = suite_create("gan");
     TCase *tc = tcase_create("parity");
     tcase_add_test(tc, three_adam_steps_match_pytorch);
+    tcase_add_test(tc, translated_critic_inputs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -616,6 +616,45 @@ START_TEST(upsample_forward_and_backward)
 }
 END_TEST
 
+/* Translation (DiffAugment): each sample's rows move by its own shift,
+ * zero-filled; backward is the adjoint, and matches finite differences. */
+typedef struct {
+    float *x, *y, *dout;
+    const int *shift;
+    int n, R, L;
+} move_ctx;
+
+static double move_loss(void *p)
+{
+    move_ctx *c = p;
+    gt_translate_forward(c->y, c->x, c->n, c->R, c->L, c->shift);
+    return dot_d(c->dout, c->y, (size_t)c->n * c->R * c->L);
+}
+
+START_TEST(translate_forward_and_backward)
+{
+    /* every shift kind: none, either way, as far as the row, beyond it */
+    static const int shift[] = {0, 1, -1, 3, -5, 7, -7, 9, -12};
+    const int n = (int)(sizeof shift / sizeof shift[0]), R = 2, L = 7;
+    const size_t sz = (size_t)n * R * L;
+    move_ctx c = {frand(sz, 900, 1.0f), falloc(sz), frand(sz, 901, 1.0f), shift, n, R, L};
+    move_loss(&c);
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < L; j++) {
+                const size_t at = ((size_t)i * R + r) * L;
+                const int k = j - shift[i];
+                ck_assert(c.y[at + j] == (k >= 0 && k < L ? c.x[at + k] : 0.0f));
+            }
+    float *dx = falloc(sz);
+    gt_translate_backward(dx, c.dout, n, R, L, shift);
+    gtt_assert_fd(move_loss, &c, c.x, dx, sz, 1e-2f, 1e-4, 1e-3, "translate dx");
+    /* the adjoint: <T x, g> = <x, T' g> */
+    ck_assert_double_eq_tol(dot_d(c.y, c.dout, sz), dot_d(c.x, dx, sz), 1e-9);
+    free(c.x), free(c.y), free(c.dout), free(dx);
+}
+END_TEST
+
 /* ======================================================== label concat */
 
 typedef struct {
@@ -863,6 +902,7 @@ GTT_SUITE(gt_test_kernels_suite)
     tc = tcase_create("shape");
     tcase_add_test(tc, flatten_unflatten_layout_and_adjoint);
     tcase_add_test(tc, upsample_forward_and_backward);
+    tcase_add_test(tc, translate_forward_and_backward);
     tcase_add_test(tc, label_concat_one_hot_and_embedding);
     suite_add_tcase(s, tc);
 

@@ -97,6 +97,24 @@ START_TEST(train_score_synth_resume)
     ck_assert_int_eq((int)t->enc_steps, 40);
     gt_tsgan_free(t);
 
+    /* --d-shift is saved in the model and kept by --resume, which refuses
+     * another. */
+    ck_assert_msg(run("train %s/sim.h5 -o %s/t.h5 --classes normal --d-shift 16 " QUICK, dir,
+                      dir) == 0,
+                  "%s", out);
+    t = load_model(dir, "t.h5");
+    ck_assert_int_eq(t->cfg.d_shift, 16);
+    ck_assert_int_eq(t->gan.cfg.shift, 16);
+    gt_tsgan_free(t);
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/t2.h5 --resume %s/t.h5 --d-shift 4 --steps 2",
+                         dir, dir, dir),
+                     2);
+    ck_assert_msg(strstr(out, "--d-shift 4") && strstr(out, "16"), "%s", out);
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/t2.h5 --classes normal --d-shift 256 " QUICK,
+                         dir, dir),
+                     1);
+    ck_assert_msg(strstr(out, "0 to 255"), "%s", out);
+
     /* Conditional model and synthetic windows in the store's units. */
     ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 " QUICK, dir, dir) == 0, "%s", out);
     ck_assert_int_eq(run("synth %s/c.h5 -n 3 -o %s/x.h5", dir, dir), 1);

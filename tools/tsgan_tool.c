@@ -11,7 +11,8 @@ enum {
     O_PRESET = 1000, O_CHANNELS, O_RECORDINGS, O_CLASSES, O_RESUME, O_WINDOW, O_HOP, O_SCORE_HOP,
     O_NZ, O_WIDTH, O_MAX_WIDTH, O_BATCH, O_CRITIC, O_STEPS, O_ENC_STEPS, O_LR_G, O_LR_D, O_LR_E,
     O_ALPHA, O_LOSS, O_NORM, O_COND, O_UNCOND, O_TRAIN_ROWS, O_SPAN, O_CHECKPOINT, O_SEED,
-    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM, O_SPECTRAL
+    O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM, O_SPECTRAL,
+    O_DSHIFT
 };
 
 const struct option train_long_opts[] = {
@@ -35,6 +36,7 @@ const struct option train_long_opts[] = {
     {"lr-e", required_argument, NULL, O_LR_E},
     {"alpha", required_argument, NULL, O_ALPHA},
     {"spectral-loss", required_argument, NULL, O_SPECTRAL},
+    {"d-shift", required_argument, NULL, O_DSHIFT},
     {"loss", required_argument, NULL, O_LOSS},
     {"normalize", required_argument, NULL, O_NORM},
     {"conditional", no_argument, NULL, O_COND},
@@ -83,6 +85,11 @@ const char train_opts_help[] =
     "                         generator's loss: per class, the log mean power\n"
     "                         spectrum of its windows against the real ones'\n"
     "                         (default 0: none)\n"
+    "  --d-shift N            translate every window the critic sees, real or\n"
+    "                         generated, by a random shift of up to N samples\n"
+    "                         (zero-filled; DiffAugment's translation), so that\n"
+    "                         it cannot judge by where in the window things are\n"
+    "                         (default 0: none; kept by --resume)\n"
     "  --alpha X              weight of the critic in the score (0.5; 0 = only\n"
     "                         reconstruction, 1 = only the critic)\n"
     "  --resume MODEL.h5      continue training MODEL.h5 (its configuration and\n"
@@ -105,6 +112,7 @@ void train_opts_default(train_opts *o)
     o->lr_g = o->lr_d = o->lr_e = -1.0f;
     o->alpha = -1.0f;
     o->spectral = -1.0f;
+    o->d_shift = -1;
     o->smooth = -1;
     o->enc_steps = -1; /* unset: the preset's (0 is allowed: no encoder) */
 }
@@ -170,6 +178,7 @@ int train_opts_set(train_opts *o, int c, const char *arg)
             return tool_fail("--alpha must lie in [0, 1]"), 2;
         return 0;
     case O_SPECTRAL: return pos_float("--spectral-loss", arg, &o->spectral);
+    case O_DSHIFT: return tool_int("--d-shift", arg, 0, 1 << 20, &o->d_shift) ? 2 : 0;
     case O_LOSS:
         if (gt_gan_loss_parse(arg, &o->loss) < 0)
             return tool_fail("--loss must be bce, wgan or hinge, not '%s'", arg), 2;
@@ -290,6 +299,7 @@ gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int n
     if (o->lr_e > 0) c.lr_e = o->lr_e;
     if (o->alpha >= 0) c.alpha = o->alpha;
     if (o->spectral >= 0) c.spectral = o->spectral;
+    if (o->d_shift >= 0) c.d_shift = o->d_shift;
     c.seed = o->seed;
     return c;
 }
@@ -393,9 +403,17 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         o.channels = t->channels;
         o.norm = t->norm;
         o.class_norm = t->norm_by_class;
+        if (in->d_shift >= 0 && in->d_shift != t->cfg.d_shift) {
+            int was = t->cfg.d_shift;
+            gt_tsgan_free(t);
+            return tool_fail("--d-shift %d: %s was trained with %d, which --resume keeps",
+                             in->d_shift, o.resume, was), 2;
+        }
         if (in->spectral >= 0) {
-            if (in->spectral > 0 && t->cfg.dims != 1)
+            if (in->spectral > 0 && t->cfg.dims != 1) {
+                gt_tsgan_free(t);
                 return tool_fail("--spectral-loss is for time series, not images"), 2;
+            }
             t->cfg.spectral = in->spectral;
         }
     } else {

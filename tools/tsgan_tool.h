@@ -17,6 +17,7 @@ typedef struct train_opts {
     gt_gan_loss loss;
     gt_norm_method norm;
     int class_norm;          /* normalisation statistics per class */
+    int d_shift;             /* --d-shift (-1: not given) */
     int conditional;         /* -1: when the store has several classes */
     size_t train_rows;
     double span_lo, span_hi;

@@ -43,6 +43,14 @@ typedef struct gt_gan_cfg {
     gt_optim_cfg g_opt, d_opt; /* default: Adam 2e-4, betas (0.5, 0.999) */
     float clip;                /* wgan: clip D's parameters to [-clip, clip] */
     float real_target;         /* bce: target for real samples (1, or 0.9) */
+    int shift;                 /* > 0: every sample D sees, real or generated,
+                                * is first translated along its last axis by
+                                * a random whole number of positions in
+                                * [-shift, shift], zero-filled (DiffAugment's
+                                * translation, Zhao et al. 2020; G's gradient
+                                * goes back through it), so that D cannot
+                                * judge by where in the window things are;
+                                * 0 (default): none */
 } gt_gan_cfg;
 
 gt_gan_cfg gt_gan_cfg_default(void);
@@ -61,6 +69,8 @@ typedef struct gt_gan {
     int nz, max_batch;
     size_t sample_size;
     float *z, *fake, *logits, *dlogits, *dfake; /* work buffers */
+    float *moved;    /* cfg.shift: D's translated input */
+    int *shifts;     /* cfg.shift: each sample's translation */
     /* An auxiliary loss for the generator (NULL: none; set after init):
      * given the generated batch fake (n, C, H, W), ADD d loss / d fake to
      * dfake and return the loss (not finite: the step is refused, as for a

@@ -157,6 +157,17 @@ void gt_upsample_backward(float *dinp, const float *dout, int C, int N, int H,
                           int W, int fh, int fw);
 
 /*
+ * Translation of samples along their last axis (DiffAugment's translation):
+ * x (n, R, L), sample-major, R rows of L values each; sample i moves by
+ * shift[i] (positive: later), out[i, r, j] = x[i, r, j - shift[i]], zero
+ * where j - shift[i] falls outside [0, L).  Backward is its adjoint: dx[i,
+ * r, k] = dout[i, r, k + shift[i]], zero outside.  out and x (dx and dout)
+ * must not overlap.
+ */
+void gt_translate_forward(float *out, const float *x, int n, int R, int L, const int *shift);
+void gt_translate_backward(float *dx, const float *dout, int n, int R, int L, const int *shift);
+
+/*
  * Class conditioning by concatenation: out (C + E, N, HW) holds inp's C
  * channels followed by E label channels, constant over HW.  With table ==
  * NULL the label channels are one-hot (E = number of classes); otherwise

@@ -83,6 +83,8 @@ typedef struct gt_tsgan_cfg {
     float alpha;      /* weight of the critic in the score (default 0.5) */
     float spectral;   /* weight of spectral moment matching in G's loss
                        * (gantry/spec_match.h; default 0: none; 1D only) */
+    int d_shift;      /* translate what D sees by up to this many positions
+                       * (gt_gan_cfg.shift; default 0: none) */
     uint64_t seed;
 } gt_tsgan_cfg;
 
