@@ -60,6 +60,17 @@
 #       classifier fine-tuned on the same windows again, 0.936 (better than
 #       the synthetic start in 12 of 19): twice the training explains the
 #       gain, not the synthetic windows.  No.
+# With CWRU_TRAIN_OPTS="--lr-d 1e-4 --class-norm --d-shift 32" (the critic
+# sees every window translated by up to 32 samples; 305 s): (a) inner race
+# BPFI 6.0x, outer race BPFO 11.0x, ball 2xBSF 2.4x; (b) 0.46 (0.44 0.49
+# 0.45); (c) TSTR 0.866 (0.841 0.871 0.886), ratio 0.88; (d) 3 seeds: 0.929
+# without, 0.910 mixed in, 0.975 fine-tuned from the synthetic-only
+# classifier, control 0.937; 19 seeds: 0.923, 0.880, 0.945, control 0.936
+# (the synthetic start better in 10, worse in 7); TSTR over those 19 seeds
+# 0.823 (no shift: 0.694).  --d-shift 16: (a) all six lines as the real
+# windows'; (b) 0.49; (c) TSTR 0.899 on seeds 1-3 but 0.823 over 19 (0.725
+# to 0.943); (d) 19 seeds: 0.920 mixed in, 0.944 fine-tuned, control 0.936.
+# --d-shift 4: TSTR 0.778; 64: 0.871, (b) 0.41; 128: 0.824 (3 seeds).
 # Without --class-norm: (a) inner race only, (c) TSTR 0.541 (ratio 0.55),
 # (d) 0.794, normal and ball windows at 2.2-2.5x their real RMS.
 # The synthetic windows of a fault class keep one level: their RMS varies
