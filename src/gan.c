@@ -127,7 +127,7 @@ static double d_loss(const gt_gan *gan, float *grad, const float *s, int real, i
 }
 
 /* What D sees of x: x itself, or (cfg.shift) x translated by fresh random
- * shifts, kept for translate_back. */
+ * shifts, kept for d_input_backward. */
 static const float *d_input(gt_gan *gan, const float *x, int n)
 {
     if (!gan->cfg.shift)
