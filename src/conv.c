@@ -19,6 +19,7 @@
 
 #include "conv_internal.h"
 #include "im2col.h"
+#include "winograd2d.h"
 
 /* Channels below this many values are summed/biased without a parallel region. */
 #define PAR_MIN_WORK (1 << 15)
@@ -94,22 +95,45 @@ int gt_conv_geom_resolve(gt_conv_geom *g, int transposed)
     return 0;
 }
 
-size_t gt_conv_scratch(const gt_conv_geom *g, int n)
+/* Which kind of layer g describes, read off the geometry (both if either
+ * reading fits). */
+static void kinds(const gt_conv_geom *g, int *conv, int *convt)
+{
+    *conv = conv_out_size(g->hin, g->kh, g->sh, g->ph) == g->hout &&
+            conv_out_size(g->win, g->kw, g->sw, g->pw) == g->wout;
+    *convt = convt_out_size(g->hin, g->kh, g->sh, g->ph) == g->hout &&
+             convt_out_size(g->win, g->kw, g->sw, g->pw) == g->wout;
+    if (!*conv && !*convt)
+        *conv = *convt = 1;
+}
+
+size_t gt__conv_im2col_scratch(const gt_conv_geom *g, int n)
 {
     if (n <= 0 || is_identity(g))
         return 0;
-    /* The signature does not say which kind of layer g describes, so read it
-     * off the geometry: sizing for both kinds would cost up to cout/cin times
-     * the memory (16x-32x for the first and last layers of the 1D GANs). */
-    int conv = conv_out_size(g->hin, g->kh, g->sh, g->ph) == g->hout &&
-               conv_out_size(g->win, g->kw, g->sw, g->pw) == g->wout;
-    int convt = convt_out_size(g->hin, g->kh, g->sh, g->ph) == g->hout &&
-                convt_out_size(g->win, g->kw, g->sw, g->pw) == g->wout;
-    if (!conv && !convt)
-        conv = convt = 1;
+    /* The signature does not say which kind of layer g describes: sizing for
+     * both kinds would cost up to cout/cin times the memory (16x-32x for the
+     * first and last layers of the 1D GANs). */
+    int conv, convt;
+    kinds(g, &conv, &convt);
     size_t a = conv ? conv_per_sample(g) : 0;
     size_t b = convt ? convt_per_sample(g) : 0;
     return (a > b ? a : b) * (size_t)n;
+}
+
+size_t gt_conv_scratch(const gt_conv_geom *g, int n)
+{
+    size_t need = gt__conv_im2col_scratch(g, n);
+    if (n <= 0)
+        return need;
+    /* The Winograd form (winograd2d.h) where it applies: the kernels take it
+     * whenever the scratch holds it. */
+    int conv, convt;
+    kinds(g, &conv, &convt);
+    size_t wa = conv ? gt__wino2_scratch(g, 0, n) : 0;
+    size_t wb = convt ? gt__wino2_scratch(g, 1, n) : 0;
+    size_t w = wa > wb ? wa : wb;
+    return w > need ? w : need;
 }
 
 /* Whole samples per chunk; 0 only for a caller bug (col_cap below
@@ -169,6 +193,9 @@ void gt_conv_forward(float *out, const float *inp, const float *weight,
                      const float *bias, float *col, size_t col_cap,
                      const gt_conv_geom *g, int N)
 {
+    if (gt__wino2_fits(g, 0) &&
+        gt__wino2_conv_forward(out, inp, weight, bias, col, col_cap, g, N) == 0)
+        return;
     gt__conv_forward_mapped(out, inp, weight, bias, col, col_cap, g, N, NULL, NULL);
 }
 
@@ -226,6 +253,9 @@ void gt_conv_backward(float *dinp, float *dweight, float *dbias,
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     if (dbias)
         add_row_sums(dbias, dout, g->cout, (size_t)ldo);
+    if (gt__wino2_fits(g, 0) && gt__wino2_conv_backward(dinp, dweight, dout, inp, weight, col,
+                                                        col_cap, g, N) == 0)
+        return;
     if (is_identity(g)) {
         if (dweight)
             gemm(0, 1, g->cout, K, ldo, dout, ldo, inp, ldi, 1.0f, dweight, K);
@@ -260,6 +290,9 @@ void gt_convt_forward(float *out, const float *inp, const float *weight,
                       const float *bias, float *col, size_t col_cap,
                       const gt_conv_geom *g, int N)
 {
+    if (gt__wino2_fits(g, 1) &&
+        gt__wino2_convt_forward(out, inp, weight, bias, col, col_cap, g, N) == 0)
+        return;
     gt__convt_forward_mapped(out, inp, weight, bias, col, col_cap, g, N, NULL);
 }
 
@@ -312,6 +345,9 @@ void gt_convt_backward(float *dinp, float *dweight, float *dbias,
     const int ldi = (int)(N * hwi), ldo = (int)(N * hwo);
     if (dbias)
         add_row_sums(dbias, dout, g->cout, (size_t)ldo);
+    if (gt__wino2_fits(g, 1) && gt__wino2_convt_backward(dinp, dweight, dout, inp, weight, col,
+                                                         col_cap, g, N) == 0)
+        return;
     if (is_identity(g)) {
         if (dinp)
             gemm(0, 0, g->cin, ldi, Kt, weight, Kt, dout, ldo, 0.0f, dinp, ldi);

@@ -19,6 +19,10 @@ void gt__conv_forward_mapped(float *out, const float *inp, const float *weight,
                              const gt_conv_geom *g, int N, const gt__pointwise *pre,
                              const gt__pointwise *post);
 
+/* The scratch of the im2col forms alone (gt_conv_scratch also counts the
+ * Winograd form of winograd2d.h, which the mapped kernels do not take). */
+size_t gt__conv_im2col_scratch(const gt_conv_geom *g, int n);
+
 /* gt_convt_forward, then out = post(out) (NULL: none), applied in the fold. */
 void gt__convt_forward_mapped(float *out, const float *inp, const float *weight,
                               const float *bias, float *col, size_t col_cap,

@@ -92,7 +92,7 @@ static int take_map(gt_model *m, int i, gt__pointwise *pw, int *on)
 static int gathers(const gt_model *m, int i)
 {
     return i < m->nlayers && m->layers[i].d.kind == GT_LAYER_CONV &&
-           gt_conv_scratch(&m->layers[i].geom, 1) > 0;
+           gt__conv_im2col_scratch(&m->layers[i].geom, 1) > 0;
 }
 
 /* The weight a layer computes with; prepare() has normalised it. */
@@ -243,7 +243,7 @@ int gt_model_infer(gt_model *m, const float *x, const int *labels, int n, float 
         size_t a = gt__shape_size(L->out);
         act = a > act ? a : act;
         if (L->d.kind == GT_LAYER_CONV || L->d.kind == GT_LAYER_CONVT) {
-            size_t c = gt_conv_scratch(&L->geom, 1);
+            size_t c = gt__conv_im2col_scratch(&L->geom, 1);
             if (L->wino) {
                 size_t w = gt__wino_scratch(&L->geom);
                 c = w > c ? w : c;

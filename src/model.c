@@ -264,11 +264,12 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
             maxact = a;
         if (L->d.kind == GT_LAYER_CONV || L->d.kind == GT_LAYER_CONVT) {
             size_t one = gt_conv_scratch(&L->geom, 1);
+            size_t need = gt_conv_scratch(&L->geom, max_batch);
             if (L->wino) {
                 size_t w = gt__wino_scratch(&L->geom);
                 one = w > one ? w : one;
+                need = w * (size_t)max_batch > need ? w * (size_t)max_batch : need;
             }
-            size_t need = one * (size_t)max_batch;
             if (need > GT_COL_CAP)
                 need = one > GT_COL_CAP ? one : GT_COL_CAP;
             if (need > col)
