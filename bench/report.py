@@ -164,6 +164,16 @@ def main():
                 c["config"], "" if c["ok"] else " (FAIL)", c["batch"], c["fake_abs"],
                 c["d_real_logits_abs"], c["loss_abs"], c["d_grads_rel"], c["g_grads_rel"],
                 c["d_params1_frac_off"], c["g_params1_frac_off"], c.get("buffers1_abs", -1)))
+        banded = [c for c in checks if c.get("banded")]
+        for c in banded:
+            L.append("")
+            L.append("%s runs Winograd convolutions, whose rounding (up to 1e-5 of a layer's "
+                     "largest output) moves the step itself: the same rounding injected into "
+                     "PyTorch's step moves its losses by %.1e, D grads by %.1e and G grads by "
+                     "%.1e (largest of %d draws), and the step's figures must be within 3 times "
+                     "that (bench/torch_train.py)." % (
+                         c["config"], c["band_loss_abs"], c["band_d_grads_rel"],
+                         c["band_g_grads_rel"], 3))
     torch_v = next((r.get("torch_version") for r in raw if r.get("impl") == "pytorch"
                     and r.get("torch_version")), None)
     L.append("")

@@ -192,13 +192,14 @@ static void a5(float *m, size_t ms, const float *y, size_t ys, size_t len)
 
 static void g5(float *u, size_t us, const float *g, size_t gs, size_t len)
 {
+    const float sixth = 1.0f / 6.0f; /* a product, not a division per value */
 #pragma omp simd
     for (size_t i = 0; i < len; i++) {
         const float g0 = g[i], g1 = g[gs + i];
         u[i] = 0.5f * g0;
         u[us + i] = -0.5f * (g0 + g1);
-        u[2 * us + i] = (g1 - g0) / 6.0f;
-        u[3 * us + i] = (g0 + 2.0f * g1) / 6.0f;
+        u[2 * us + i] = (g1 - g0) * sixth;
+        u[3 * us + i] = (g0 + 2.0f * g1) * sixth;
         u[4 * us + i] = g1;
     }
 }
@@ -206,12 +207,13 @@ static void g5(float *u, size_t us, const float *g, size_t gs, size_t len)
 /* GT u, the transpose of g5. */
 static void gt2(float *g, size_t gs, const float *u, size_t us, size_t len)
 {
+    const float sixth = 1.0f / 6.0f;
 #pragma omp simd
     for (size_t i = 0; i < len; i++) {
         const float u0 = u[i], u1 = u[us + i], u2 = u[2 * us + i], u3 = u[3 * us + i],
                     u4 = u[4 * us + i];
-        g[i] = 0.5f * (u0 - u1) + (u3 - u2) / 6.0f;
-        g[gs + i] = (u2 + 2.0f * u3) / 6.0f - 0.5f * u1 + u4;
+        g[i] = 0.5f * (u0 - u1) + (u3 - u2) * sixth;
+        g[gs + i] = (u2 + 2.0f * u3) * sixth - 0.5f * u1 + u4;
     }
 }
 
