@@ -7,8 +7,10 @@
 
 #include "gantry/kernels.h"
 #include "gantry/model.h"
+#include "conv_internal.h"
 #include "model_internal.h"
 #include "winograd.h"
+#include "winograd2d.h"
 
 /* Convolution scratch is capped (in floats); larger batches run in chunks. */
 #define GT_COL_CAP ((size_t)32 << 20)
@@ -263,15 +265,23 @@ int gt_model_finalize(gt_model *m, int max_batch, gt_error *err)
         if (a > maxact)
             maxact = a;
         if (L->d.kind == GT_LAYER_CONV || L->d.kind == GT_LAYER_CONVT) {
-            size_t one = gt_conv_scratch(&L->geom, 1);
-            size_t need = gt_conv_scratch(&L->geom, max_batch);
+            size_t one = gt__conv_im2col_scratch(&L->geom, 1);
             if (L->wino) {
                 size_t w = gt__wino_scratch(&L->geom);
                 one = w > one ? w : one;
-                need = w * (size_t)max_batch > need ? w * (size_t)max_batch : need;
             }
+            size_t need = one * (size_t)max_batch;
             if (need > GT_COL_CAP)
                 need = one > GT_COL_CAP ? one : GT_COL_CAP;
+            /* The 2D Winograd form (winograd2d.h) where one sample's worth
+             * fits the cap: with less scratch the kernels keep im2col. */
+            const int t = L->d.kind == GT_LAYER_CONVT;
+            size_t w1 = gt__wino2_scratch(&L->geom, t, 1);
+            if (w1 && w1 <= GT_COL_CAP) {
+                size_t wn = gt__wino2_scratch(&L->geom, t, max_batch);
+                wn = wn > GT_COL_CAP ? GT_COL_CAP : wn;
+                need = wn > need ? wn : need;
+            }
             if (need > col)
                 col = need;
         }

@@ -92,12 +92,13 @@ static size_t lane_per(const w2 *s)
     return (size_t)(s->hb + 2) * (s->wb + 2) + 100 * (size_t)s->qx;
 }
 
-/* U and dU */
+/* Whatever the chunk: U, dU and the lanes' filter buffers. */
 static size_t fixed_size(const w2 *s)
 {
     return 2 * NXI * (size_t)s->cs * s->K + LANES * lane_fixed(s);
 }
 
+/* Per sample of a chunk: V, M and the lanes' planes. */
 static size_t per_sample(const w2 *s)
 {
     return NXI * s->tps * (s->K + (size_t)s->cs) + LANES * lane_per(s);

@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "conv_internal.h"
-#include "gantry/kernels.h"
+#include "gantry/gantry.h"
+#include "model_internal.h"
 #include "testutil.h"
 #include "winograd2d.h"
 
@@ -204,6 +205,30 @@ START_TEST(same_inputs_same_bits)
 }
 END_TEST
 
+/* A model's scratch holds the form for its whole batch, so its layers take
+ * it in training. */
+START_TEST(models_size_their_scratch_for_it)
+{
+    const char *spec = "input 3x32x32\nconv 64 k4x4 s2x2 p1x1 nobias\nlrelu 0.2\n"
+                       "conv 128 k4x4 s2x2 p1x1 nobias\nbn\nlrelu 0.2\n"
+                       "conv 256 k4x4 s2x2 p1x1 nobias\n";
+    gt_error err = {0};
+    gt_model *m = NULL;
+    ck_assert_int_eq(gt_model_parse(&m, spec, &err), GT_OK);
+    ck_assert_int_eq(gt_model_finalize(m, 16, &err), GT_OK);
+    int fit = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const gt__layer *L = &m->layers[i];
+        if (L->d.kind != GT_LAYER_CONV || !gt__wino2_fits(&L->geom, 0))
+            continue;
+        fit++;
+        ck_assert_uint_ge(m->col_cap, gt__wino2_scratch(&L->geom, 0, 16));
+    }
+    ck_assert_int_eq(fit, 2); /* all but the 3-channel first layer */
+    gt_model_free(m);
+}
+END_TEST
+
 GTT_SUITE(gt_test_winograd2d_suite)
 {
     Suite *s = suite_create("winograd2d");
@@ -212,6 +237,7 @@ GTT_SUITE(gt_test_winograd2d_suite)
     tcase_add_test(tc, chunks_and_fallback_agree);
     tcase_add_test(tc, null_gradients_and_accumulation);
     tcase_add_test(tc, same_inputs_same_bits);
+    tcase_add_test(tc, models_size_their_scratch_for_it);
     suite_add_tcase(s, tc);
     return s;
 }
