@@ -71,6 +71,10 @@
 # windows'; (b) 0.49; (c) TSTR 0.899 on seeds 1-3 but 0.823 over 19 (0.725
 # to 0.943); (d) 19 seeds: 0.920 mixed in, 0.944 fine-tuned, control 0.936.
 # --d-shift 4: TSTR 0.778; 64: 0.871, (b) 0.41; 128: 0.824 (3 seeds).
+# --d-shift 16 with CWRU_STEPS=8000 (1028 s): (a) 5 of 6 (ball BPFO at
+# 4-5.9 kHz); (b) 0.44; (c) TSTR 0.860 on seeds 1-3, 0.839 over 19 (ratio
+# 0.85); (d) 19 seeds: 0.933 mixed in (+0.010 +- 0.011 over real only),
+# 0.948 fine-tuned, control 0.936 (+0.012 +- 0.009).
 # Without --class-norm: (a) inner race only, (c) TSTR 0.541 (ratio 0.55),
 # (d) 0.794, normal and ball windows at 2.2-2.5x their real RMS.
 # The synthetic windows of a fault class keep one level: their RMS varies
