@@ -7,7 +7,8 @@
  * after the GEMM.  The chunk is as many samples as col_cap holds: with
  * gt_conv_scratch(g, N) floats the whole batch is one GEMM.  A 1x1, stride 1,
  * unpadded kernel needs no unfolding at all and multiplies the tensor in
- * place.
+ * place.  The DCGANs' 2D k4 s2 p1 layers go to their Winograd form
+ * (winograd2d.h) when the scratch holds it.
  */
 #include "gantry/kernels.h"
 

@@ -25,6 +25,7 @@ static const gt_conv_geom geoms_2d[] = {
     {2, 4, 4, 3, 0, 0, 1, 1, 1, 1, 0, 0}, /* 1x1: no unfolding */
     {2, 5, 7, 3, 0, 0, 1, 1, 2, 2, 0, 0}, /* 1x1 strided: unfolding */
     {2, 6, 6, 2, 0, 0, 3, 3, 3, 3, 2, 0},
+    {8, 8, 8, 8, 0, 0, 4, 4, 2, 2, 1, 1}, /* k4 s2 p1, 8 channels: Winograd */
 };
 enum { N_GEOMS_2D = sizeof geoms_2d / sizeof geoms_2d[0] };
 

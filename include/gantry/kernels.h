@@ -73,7 +73,11 @@ int gt_conv_geom_resolve(gt_conv_geom *g, int transposed);
  * Floats of scratch ("col") that gt_conv_* and gt_convt_* need for a batch of
  * n when at most `cap` floats are available: the kernels process the batch in
  * chunks of whole samples, so any size >= gt_conv_scratch(g, 1) works, and
- * gt_conv_scratch(g, n) lets the whole batch go through one GEMM.
+ * gt_conv_scratch(g, n) lets the whole batch go through one GEMM.  For the
+ * 2D stride-2 4x4 layers with padding 1 and 8 or more channels a side (the
+ * DCGANs'), it covers their Winograd form, which the kernels take whenever
+ * col_cap holds it for one sample (with less they keep im2col); its size
+ * has a part that does not grow with n.
  * Same value for conv and transposed conv of the same geometry.  It is 0
  * for 1x1 kernels with stride 1 and no padding, which need no unfolding.
  */
