@@ -13,7 +13,7 @@
  * transposed convolution, the input gradient and the weight gradient are
  * the same transforms and their transposes around GEMMs of other shapes.
  * Results differ from the im2col form's by rounding only (a few 1e-6 of the
- * largest value; tests/test_conv.c and test_winograd.c check them).
+ * largest value; tests/test_conv.c and test_winograd2d.c check them).
  */
 #ifndef GANTRY_WINOGRAD2D_H
 #define GANTRY_WINOGRAD2D_H
