@@ -1,7 +1,9 @@
 /*
  * winograd2d.h - internal: the 2D stride-2, 4x4 convolutions of the DCGANs
- * (k4 s2 p1, and their transposes) in training and inference, by Winograd's
- * minimal filtering F(4x4, 2x2) on their polyphase form (src/winograd2d.c).
+ * (k4 s2 p1, and their transposes) wherever gt_conv_* and gt_convt_* run
+ * them (training, gt_model_forward; gt_model_infer keeps its fused im2col),
+ * by Winograd's minimal filtering F(4x4, 2x2) on their polyphase form
+ * (src/winograd2d.c).
  *
  * Such a convolution maps a "big" image (cb channels, hb x wb) to a "small"
  * one (cs channels, hb/2 x wb/2); a transposed convolution maps small to
