@@ -1,5 +1,5 @@
 /*
- * Elementwise activations.  Every element is independent, so splitting the
+ * Elementwise activations, and the fixed gain of the `scale` layer.  Every element is independent, so splitting the
  * range over threads cannot change a result; the loops are written so the
  * compiler vectorises them (no calls, selects instead of branches).
  */
@@ -203,4 +203,11 @@ void gt_sigmoid_backward(float *dinp, const float *dout, const float *out, size_
 #pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+}
+
+void gt_scale_forward(float *out, const float *inp, size_t n, float k)
+{
+#pragma omp parallel for simd schedule(static) if (parallel: n >= ACT_PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+        out[i] = k * inp[i];
 }

@@ -17,7 +17,7 @@
 
 static const char *const kind_names[] = {
     "dense", "conv",    "convt",   "bn",      "relu",     "lrelu", "tanh",
-    "sigmoid", "dropout", "flatten", "reshape", "upsample", "label",
+    "sigmoid", "dropout", "flatten", "reshape", "upsample", "label", "scale",
 };
 static_assert(sizeof kind_names / sizeof kind_names[0] == GT_LAYER_KIND_COUNT,
               "every layer kind needs a name");
@@ -57,6 +57,7 @@ gt_layer_desc gt_layer_desc_default(gt_layer_kind kind)
     case GT_LAYER_LRELU: d.alpha = 0.2f; break;
     case GT_LAYER_BATCHNORM: d.alpha = 0.1f; d.eps = 1e-5f; break;
     case GT_LAYER_DROPOUT: d.alpha = 0.5f; break;
+    case GT_LAYER_SCALE: d.alpha = 1.0f; break;
     case GT_LAYER_UPSAMPLE: d.fh = d.fw = 2; break;
     default: break;
     }
@@ -148,6 +149,11 @@ static int layer_setup(gt__layer *L, gt_shape in, int nclasses, int index,
     case GT_LAYER_DROPOUT:
         if (!(d->alpha >= 0 && d->alpha < 1))
             return gt_error_set(err, GT_EINVAL, "layer %d (dropout): p must be in [0, 1)", index);
+        return GT_OK;
+    case GT_LAYER_SCALE:
+        if (!isfinite(d->alpha) || d->alpha == 0.0f)
+            return gt_error_set(err, GT_EINVAL, "layer %d (scale): the factor must be finite and "
+                                "not 0", index);
         return GT_OK;
     case GT_LAYER_FLATTEN:
         L->out = (gt_shape){in.c * in.h * in.w, 1, 1};
@@ -543,6 +549,7 @@ void gt__layer_forward(gt_model *m, gt__layer *L, const float *in, float *out,
     case GT_LAYER_DROPOUT:
         gt_dropout_forward(out, L->aux, in, count, d->alpha, &m->drop_rng, train);
         break;
+    case GT_LAYER_SCALE: gt_scale_forward(out, in, count, d->alpha); break;
     case GT_LAYER_FLATTEN: gt_flatten_forward(out, in, L->in.c, n, (int)hw_in); break;
     case GT_LAYER_RESHAPE:
         gt_unflatten_forward(out, in, L->out.c, n, L->out.h * L->out.w);
@@ -663,6 +670,9 @@ static void layer_backward(gt_model *m, gt__layer *L, const float *in, const flo
     case GT_LAYER_DROPOUT:
         if (din && !m->last_train) memcpy(din, dout, count * sizeof *din);
         else if (din) gt_dropout_backward(din, dout, L->aux, count);
+        break;
+    case GT_LAYER_SCALE:
+        if (din) gt_scale_forward(din, dout, count, d->alpha);
         break;
     case GT_LAYER_FLATTEN:
         if (din) gt_unflatten_forward(din, dout, L->in.c, n, (int)hw_in);

@@ -156,6 +156,10 @@ static int parse_layer(gt_model *m, line_ctx *c, gt_error *err)
         if (kind == GT_LAYER_DROPOUT && c->ntok != 2)
             return bad(err, c, "dropout needs a probability, e.g. dropout 0.3");
         return gt_model_add(m, &d, err);
+    case GT_LAYER_SCALE:
+        if (c->ntok != 2 || parse_float(c->tok[1], &d.alpha) < 0)
+            return bad(err, c, "scale needs a factor, e.g. scale 4");
+        return gt_model_add(m, &d, err);
     case GT_LAYER_RESHAPE: {
         int v[3];
         int n = c->ntok == 2 ? parse_dims(c->tok[1], v, 3) : -1;
@@ -357,6 +361,7 @@ size_t gt_model_spec(const gt_model *m, char *buf, size_t cap)
         }
         case GT_LAYER_LRELU:
         case GT_LAYER_DROPOUT:
+        case GT_LAYER_SCALE:
             put_float(buf, cap, &len, " ", d->alpha);
             break;
         case GT_LAYER_RESHAPE:

@@ -147,6 +147,10 @@ START_TEST(spectral)
     check_preset(1, 32, 2, 0, 1);
     check_preset(2, 16, 3, 2, 1);
     check_spec("input 12\ndense 16 sn\nlrelu\ndense 3 sn", 0, 4);
+    /* A hinge critic's input gain (gantry/tsgan.h, d_gain) ahead of its
+     * class channels. */
+    check_spec("input 2x16 classes 2\nscale 6\nlabel onehot\nconv 4 k4 s2 p1 nobias sn\n"
+               "lrelu 0.2\nconv 1 k8 s1 p0 nobias sn", 2, 9);
 }
 END_TEST
 

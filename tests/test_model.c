@@ -34,9 +34,9 @@ START_TEST(spec_shapes_and_round_trip)
                        "label embed 5\n"
                        "conv 16 k4 s2 p1 sn\nlrelu 0.2\n"
                        "conv 32 k3x5 s1x2 p1x2 nobias\nbn momentum 0.2 eps 0.001\nrelu\n"
-                       "upsample 2\ndropout 0.25\nflatten\ndense 10\nsigmoid";
+                       "upsample 2\nscale 0.3\ndropout 0.25\nflatten\ndense 10\nsigmoid";
     gt_model *m = parse_ok(spec, 4);
-    ck_assert_int_eq(gt_model_nlayers(m), 11);
+    ck_assert_int_eq(gt_model_nlayers(m), 12);
     gt_shape s = gt_model_layer_output(m, 0);
     ck_assert_int_eq(s.c, 8);
     s = gt_model_layer_output(m, 1);
@@ -58,6 +58,7 @@ START_TEST(spec_shapes_and_round_trip)
     gt_model *m2 = parse_ok(a, 1);
     gt_model_spec(m2, b, sizeof b);
     ck_assert_str_eq(a, b);
+    ck_assert_msg(strstr(a, "\nscale 0.3\n") != NULL, "the scale layer's factor: %s", a);
     ck_assert_uint_eq(gt_model_nparams(m2), want);
     ck_assert_uint_eq(gt_model_nbuffers(m2), gt_model_nbuffers(m));
     gt_model_free(m);
@@ -76,6 +77,8 @@ START_TEST(spec_errors_name_the_line)
     parse_fails("input 1x16\nlabel onehot", "no classes");
     parse_fails("input 1x16\nreshape 3x5", "cannot reshape");
     parse_fails("input 1x16\ndropout 1.5", "dropout");
+    parse_fails("input 1x16\nscale", "scale needs a factor");
+    parse_fails("input 1x16\nscale 0", "not 0");
     parse_fails("input 0x16\nrelu", "positive");
     parse_fails("input 1x16", "no layers");
     parse_fails("input 2x8; flatten; dense 3; input 4", "twice");
@@ -212,7 +215,8 @@ static void check_model_gradients(const char *spec, int n, int with_labels)
 
 START_TEST(whole_model_gradients_1d)
 {
-    check_model_gradients("input 2x17 classes 3\nlabel onehot\nconv 4 k3 s2 p1\nbn\ntanh\n"
+    check_model_gradients("input 2x17 classes 3\nscale 2.5\nlabel onehot\nconv 4 k3 s2 p1\nbn\n"
+                          "tanh\n"
                           "convt 3 k4 s2 p1\ntanh\nconv 2 k3 s1 p1 sn\nflatten\ndense 3\nsigmoid",
                           5, 1);
 }

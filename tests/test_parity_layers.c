@@ -175,8 +175,9 @@ END_TEST
 
 /* ---------------------------------------------------------- activations */
 
-enum { ACT_RELU, ACT_LRELU, ACT_TANH, ACT_SIGMOID, NACT };
-static const char *const act_cases[NACT] = {"act_relu", "act_lrelu", "act_tanh", "act_sigmoid"};
+enum { ACT_RELU, ACT_LRELU, ACT_TANH, ACT_SIGMOID, ACT_SCALE, NACT };
+static const char *const act_cases[NACT] = {"act_relu", "act_lrelu", "act_tanh", "act_sigmoid",
+                                            "act_scale"};
 
 /* Elementwise, so no layout conversion is needed. */
 START_TEST(activation_matches_pytorch)
@@ -202,9 +203,13 @@ START_TEST(activation_matches_pytorch)
         gt_tanh_forward(out, x, n);
         gt_tanh_backward(dinp, dout, out, n);
         break;
-    default:
+    case ACT_SIGMOID:
         gt_sigmoid_forward(out, x, n);
         gt_sigmoid_backward(dinp, dout, out, n);
+        break;
+    default:
+        gt_scale_forward(out, x, n, 4.5f);
+        gt_scale_forward(dinp, dout, n, 4.5f);
         break;
     }
     gtt_check_scaled(out, gtt_fixture_get(fx, "out", NULL), n, name, "out");

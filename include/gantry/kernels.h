@@ -134,6 +134,8 @@ void gt_tanh_forward(float *out, const float *inp, size_t n);
 void gt_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
 void gt_sigmoid_forward(float *out, const float *inp, size_t n);
 void gt_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+/* out = k * inp, the `scale` layer; its backward is the same map of dout. */
+void gt_scale_forward(float *out, const float *inp, size_t n, float k);
 
 /*
  * Inverted dropout: out = inp * mask, mask[i] = 0 with probability p and

@@ -37,6 +37,7 @@
  *     reshape CxL | CxHxW                       a vector into channels
  *     upsample F | FhxFw                        nearest neighbour
  *     label onehot | label embed E              append class channels
+ *     scale K                                   multiply by the constant K
  * `sn` applies spectral normalisation to the layer's weight.  Data enter and
  * leave forward/backward in the ordinary sample-major layout (N, C, H, W).
  */
@@ -67,6 +68,7 @@ typedef enum gt_layer_kind {
     GT_LAYER_RESHAPE,
     GT_LAYER_UPSAMPLE,
     GT_LAYER_LABEL,
+    GT_LAYER_SCALE,
     GT_LAYER_KIND_COUNT
 } gt_layer_kind;
 
@@ -90,7 +92,8 @@ typedef struct gt_layer_desc {
     int bias;       /* dense/conv/convt: 1 = with bias (default) */
     int spectral;   /* dense/conv: spectral normalisation of the weight */
     int affine;     /* bn: learnable gamma/beta (default 1) */
-    float alpha;    /* lrelu: slope; dropout: probability; bn: momentum */
+    float alpha;    /* lrelu: slope; dropout: probability; bn: momentum;
+                       scale: the factor */
     float eps;      /* bn: epsilon (1e-5) */
     gt_shape shape; /* reshape: target shape */
     int fh, fw;     /* upsample factors */

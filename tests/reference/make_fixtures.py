@@ -47,7 +47,8 @@ bn1d, bn2d, bn1d_nc
                    (after the training forward), dout, dx, dgamma, dbeta, and
                    eval_out (eval forward of the same x with the updated
                    running statistics).
-act_relu, act_lrelu (slope 0.2), act_tanh, act_sigmoid
+act_relu, act_lrelu (slope 0.2), act_tanh, act_sigmoid, act_scale (the scale
+                   layer, x times 4.5)
                    x, out, dout, dx (any shape; elementwise, stored flat).
 upsample1d         nn.Upsample(scale_factor=2, nearest) on x (N,C,L):
                    x, out (N,C,2L), dout, dx.
@@ -368,6 +369,11 @@ def act_tanh(ctx):
 @case
 def act_sigmoid(ctx):
     return act_case(ctx, torch.sigmoid)
+
+
+@case
+def act_scale(ctx):
+    return act_case(ctx, lambda t: 4.5 * t)
 
 
 # ------------------------------------------------------- layout and shape
