@@ -29,8 +29,21 @@ gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch)
     c.lr_d = 2e-4f;
     c.lr_e = 1e-3f;
     c.alpha = 0.5f;
+    c.d_gain = 1.0f;
     c.seed = 1;
     return c;
+}
+
+float gt_tsgan_d_gain(const gt_tsgan_cfg *c, const float *x, size_t nwin)
+{
+    if (c->loss != GT_GAN_HINGE)
+        return 1.0f;
+    const size_t n = nwin * gt_tsgan_sample_size(c);
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (double)x[i] * x[i];
+    const double rms = n ? sqrt(ss / (double)n) : 0;
+    return rms > 1e-6 && isfinite(rms) ? (float)(1.0 / rms) : 1.0f;
 }
 
 const char *gt_tsgan_arch_name(gt_tsgan_arch a)
@@ -89,6 +102,9 @@ static int check_cfg(const gt_tsgan_cfg *c, gt_error *err)
                             (double)c->spectral);
     if (c->spectral > 0 && c->dims != 1)
         return gt_error_set(err, GT_EINVAL, "spectral matching is for time series, not images");
+    if (!(c->d_gain > 0 && c->d_gain < 1e6))
+        return gt_error_set(err, GT_EINVAL, "D's input gain must be above 0, not %g",
+                            (double)c->d_gain);
     if (c->d_shift < 0 || c->d_shift >= c->window)
         return gt_error_set(err, GT_EINVAL,
                             "the translation of D's inputs must be from 0 to %d, not %d",
@@ -112,6 +128,18 @@ static int make_specs(const gt_tsgan_cfg *c, char *gs, char *ds, char *es, size_
     int rc = preset(&p, gs, cap, ds, cap, err);
     if (rc < 0)
         return rc;
+    /* D's input gain: a scale layer after the input line, ahead of the
+     * class channels. */
+    if (c->d_gain != 1.0f) {
+        char *nl = strchr(ds, '\n');
+        char line[48];
+        int k = snprintf(line, sizeof line, "scale %.9g\n", (double)c->d_gain);
+        size_t len = strlen(ds);
+        if (!nl || len + (size_t)k >= cap)
+            return gt_error_set(err, GT_EINVAL, "unexpected discriminator preset");
+        memmove(nl + 1 + k, nl + 1, len - (size_t)(nl + 1 - ds) + 1);
+        memcpy(nl + 1, line, (size_t)k);
+    }
     p.spectral = 0;
     char *tmp = malloc(cap);
     if (!tmp)

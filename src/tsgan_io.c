@@ -37,7 +37,7 @@ int gt_tsgan_save(const gt_tsgan *t, const char *path, gt_error *err)
         {"batch", c->batch},         {"critic_steps", c->critic_steps},
         {"lr_g", c->lr_g},           {"lr_d", c->lr_d},
         {"lr_e", c->lr_e},           {"alpha", c->alpha}, {"spectral", c->spectral},
-        {"d_shift", c->d_shift},
+        {"d_shift", c->d_shift},     {"d_gain", c->d_gain},
         {"seed", (double)c->seed},   {"gan_steps", (double)t->gan_steps},
         {"encoder_steps", (double)t->enc_steps}, {"rate_hz", t->rate_hz},
         {"calibrated", t->calibrated}, {"critic_center", t->c_center},
@@ -166,6 +166,11 @@ int gt_tsgan_load(gt_tsgan **out, const char *path, gt_error *err)
     if (read_num(f, "d_shift", &d_shift, &ignore) < 0)
         d_shift = 0;
     c.d_shift = (int)d_shift;
+    /* ... nor before D's input gain. */
+    double d_gain = 1;
+    if (read_num(f, "d_gain", &d_gain, &ignore) < 0)
+        d_gain = 1;
+    c.d_gain = (float)d_gain;
     char *arch = NULL;
     if (gt_h5_read_attr_str(f, "/", "arch", &arch, &ignore) == GT_OK) {
         int bad = gt_tsgan_arch_parse(arch, &c.arch) < 0;

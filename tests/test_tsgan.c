@@ -84,7 +84,8 @@ static void make_windows(float *x, int n, int L, int anomalous, gt_rng *r)
     }
 }
 
-static gt_tsgan *small_model(uint64_t seed)
+/* A small model for windows of 32 of one channel. */
+static gt_tsgan_cfg small_cfg(uint64_t seed)
 {
     gt_tsgan_cfg c = gt_tsgan_cfg_default(32, 1);
     c.nz = 8;
@@ -92,14 +93,35 @@ static gt_tsgan *small_model(uint64_t seed)
     c.max_width = 32;
     c.batch = 32;
     c.seed = seed;
+    return c;
+}
+
+static gt_tsgan *make_model(const gt_tsgan_cfg *c, const char *classes)
+{
     gt_tsgan *t = NULL;
     gt_error err = {0};
-    ck_assert_msg(gt_tsgan_create(&t, &c, &err) == GT_OK, "%s", err.msg);
+    ck_assert_msg(gt_tsgan_create(&t, c, &err) == GT_OK, "%s", err.msg);
     float center = 0, scale = 1;
-    ck_assert_int_eq(gt_tsgan_set_meta(t, "x", "g", "", 100.0, GT_NORM_MINMAX, &center, &scale,
-                                       &err),
+    ck_assert_int_eq(gt_tsgan_set_meta(t, "x", "g", classes, 100.0, GT_NORM_MINMAX, &center,
+                                       &scale, &err),
                      GT_OK);
     return t;
+}
+
+/* gt_tsgan_create refuses c with a message containing needle. */
+static void create_fails(const gt_tsgan_cfg *c, const char *needle)
+{
+    gt_tsgan *t = NULL;
+    gt_error err = {0};
+    ck_assert_int_eq(gt_tsgan_create(&t, c, &err), GT_EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(err.msg, needle), "'%s' lacks '%s'", err.msg, needle);
+}
+
+static gt_tsgan *small_model(uint64_t seed)
+{
+    gt_tsgan_cfg c = small_cfg(seed);
+    return make_model(&c, "");
 }
 
 START_TEST(scores_separate_and_survive_save_load)
@@ -352,12 +374,92 @@ START_TEST(spectral_matching_pulls_the_spectrum)
     gt_tsgan_cfg c = gt_tsgan_cfg_default(16, 1);
     c.dims = 2;
     c.spectral = 1.0f;
-    gt_tsgan *img = NULL;
-    ck_assert_int_eq(gt_tsgan_create(&img, &c, &err), GT_EINVAL);
-    ck_assert_msg(strstr(err.msg, "not images"), "%s", err.msg);
+    create_fails(&c, "not images");
     gt_spec_match_free(ref);
     free(x);
     free(gen);
+}
+END_TEST
+
+/* A hinge model with two classes and D's input gain k (or none). */
+static gt_tsgan *hinge_model(float gain)
+{
+    gt_tsgan_cfg c = small_cfg(1);
+    c.batch = 8;
+    c.nclasses = 2;
+    c.loss = GT_GAN_HINGE;
+    c.d_gain = gain;
+    return make_model(&c, "a,b");
+}
+
+START_TEST(hinge_critic_input_gain)
+{
+    /* gt_tsgan_d_gain: 1 / RMS for hinge, 1 otherwise.  D gets a scale layer
+     * ahead of its class channels (E none), scoring goes through it (the
+     * gained critic of x is the plain critic of k x with the same weights),
+     * and save/load keeps it. */
+    const int N = 8, L = 32;
+    gt_rng r;
+    gt_rng_seed(&r, 5);
+    float *x = gtt_falloc((size_t)N * L), *kx = gtt_falloc((size_t)N * L);
+    make_windows(x, N, L, 0, &r);
+    double ss = 0;
+    for (int i = 0; i < N * L; i++)
+        ss += (double)x[i] * x[i];
+    const float want = (float)(1.0 / sqrt(ss / (N * L)));
+    gt_tsgan_cfg c = gt_tsgan_cfg_default(L, 1);
+    ck_assert_float_eq(gt_tsgan_d_gain(&c, x, N), 1.0f);
+    c.loss = GT_GAN_HINGE;
+    ck_assert_float_eq_tol(gt_tsgan_d_gain(&c, x, N), want, 1e-5f * want);
+    ck_assert_float_eq(gt_tsgan_d_gain(&c, x, 0), 1.0f);
+
+    const float k = 3.5f;
+    gt_tsgan *t = hinge_model(k), *plain = hinge_model(1.0f);
+    const gt_layer_desc *d0 = gt_model_layer(t->d, 0);
+    ck_assert_int_eq(d0->kind, GT_LAYER_SCALE);
+    ck_assert_float_eq(d0->alpha, k);
+    ck_assert_int_eq(gt_model_layer(t->d, 1)->kind, GT_LAYER_LABEL);
+    ck_assert_int_ne(gt_model_layer(t->e, 0)->kind, GT_LAYER_SCALE);
+    ck_assert_int_ne(gt_model_layer(plain->d, 0)->kind, GT_LAYER_SCALE);
+    ck_assert_uint_eq(gt_model_nparams(t->d), gt_model_nparams(plain->d));
+    memcpy(gt_model_params(plain->d), gt_model_params(t->d),
+           gt_model_nparams(t->d) * sizeof(float));
+    memcpy(gt_model_buffers(plain->d), gt_model_buffers(t->d),
+           gt_model_nbuffers(t->d) * sizeof(float));
+    for (int i = 0; i < N * L; i++)
+        kx[i] = k * x[i];
+    int cls[8] = {0, 1, 0, 1, 1, 0, 1, 0};
+    float c1[8], c2[8], c3[8];
+    ck_assert_int_eq(gt_tsgan_score_windows(t, x, cls, N, c1, NULL, NULL), GT_OK);
+    ck_assert_int_eq(gt_tsgan_score_windows(plain, kx, cls, N, c2, NULL, NULL), GT_OK);
+    gtt_assert_close(c1, c2, N, 1e-5, 1e-5, "gained critic");
+    double spread = 0;
+    for (int i = 0; i < N; i++)
+        spread += fabs(c1[i] - c1[0]);
+    ck_assert_msg(spread > 0, "the critic does not look at its input");
+
+    char path[512];
+    char *dir = gtt_tmpdir();
+    snprintf(path, sizeof path, "%s/h.h5", dir);
+    gt_error err = {0};
+    ck_assert_msg(gt_tsgan_save(t, path, &err) == GT_OK, "%s", err.msg);
+    gt_tsgan *u = NULL;
+    ck_assert_msg(gt_tsgan_load(&u, path, &err) == GT_OK, "%s", err.msg);
+    ck_assert_float_eq(u->cfg.d_gain, k);
+    ck_assert_int_eq(gt_model_layer(u->d, 0)->kind, GT_LAYER_SCALE);
+    ck_assert_int_eq(gt_tsgan_score_windows(u, x, cls, N, c3, NULL, NULL), GT_OK);
+    gtt_assert_close(c3, c1, N, 1e-6, 1e-5, "critic after save/load");
+    gt_tsgan_free(u);
+    gtt_rmdir(dir);
+    free(dir);
+
+    c = gt_tsgan_cfg_default(L, 1);
+    c.d_gain = 0;
+    create_fails(&c, "gain");
+    gt_tsgan_free(t);
+    gt_tsgan_free(plain);
+    free(x);
+    free(kx);
 }
 END_TEST
 
@@ -391,6 +493,7 @@ GTT_SUITE(gt_test_tsgan_suite)
     tcase_add_test(tc, signal_scores_are_local);
     tcase_add_test(tc, components_smoothed_then_combined);
     tcase_add_test(tc, spectral_matching_pulls_the_spectrum);
+    tcase_add_test(tc, hinge_critic_input_gain);
     tcase_add_test(tc, non_finite_data_stops_training);
     suite_add_tcase(s, tc);
     return s;

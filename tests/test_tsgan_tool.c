@@ -115,6 +115,30 @@ START_TEST(train_score_synth_resume)
                      1);
     ck_assert_msg(strstr(out, "0 to 255"), "%s", out);
 
+    /* The hinge loss gets D's input gain from the data (1 / RMS) unless
+     * --d-gain gives one; --resume keeps it and refuses another. */
+    ck_assert_msg(run("train %s/sim.h5 -o %s/h.h5 --classes normal --loss hinge " QUICK, dir,
+                      dir) == 0,
+                  "%s", out);
+    t = load_model(dir, "h.h5");
+    ck_assert_msg(t->cfg.d_gain > 1.5f && t->cfg.d_gain < 50.0f, "gain %g", t->cfg.d_gain);
+    ck_assert_int_eq(gt_model_layer(t->d, 0)->kind, GT_LAYER_SCALE);
+    gt_tsgan_free(t);
+    ck_assert_msg(run("train %s/sim.h5 -o %s/h2.h5 --classes normal --loss hinge --d-gain 2.5 "
+                      QUICK, dir, dir) == 0,
+                  "%s", out);
+    t = load_model(dir, "h2.h5");
+    ck_assert_float_eq(t->cfg.d_gain, 2.5f);
+    gt_tsgan_free(t);
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/h3.h5 --resume %s/h2.h5 --d-gain 3 --steps 2",
+                         dir, dir, dir),
+                     2);
+    ck_assert_msg(strstr(out, "--d-gain 3") && strstr(out, "2.5"), "%s", out);
+    ck_assert_int_eq(run("train %s/sim.h5 -o %s/h3.h5 --classes normal --d-gain 0 " QUICK, dir,
+                         dir),
+                     2);
+    ck_assert_msg(strstr(out, "above 0"), "%s", out);
+
     /* Conditional model and synthetic windows in the store's units. */
     ck_assert_msg(run("train %s/sim.h5 -o %s/c.h5 " QUICK, dir, dir) == 0, "%s", out);
     ck_assert_int_eq(run("synth %s/c.h5 -n 3 -o %s/x.h5", dir, dir), 1);

@@ -254,6 +254,8 @@ int dcgan_train(int argc, char **argv)
         gt_tsgan_cfg tc = tsgan_cfg_from_opts(&o, s->size, s->channels, cond ? nk : 0);
         tc.dims = 2;
         tc.arch = arch;
+        if (o.d_gain <= 0)
+            tc.d_gain = gt_tsgan_d_gain(&tc, x, n);
         char *classes = cond ? gt_names_join(names, nk) : strdup("");
         const char *chans = s->channels == 1 ? "gray" : "red,green,blue";
         int ok = classes && gt_tsgan_create(&t, &tc, &err) == GT_OK &&
@@ -269,13 +271,14 @@ int dcgan_train(int argc, char **argv)
     }
     free(map);
     free(names);
+    char lt[64];
     fprintf(stderr,
             "%s: %zu images of %d x %d x %d%s; G %zu, D %zu, E %zu parameters; %s, loss %s; "
             "threads %d\n",
             tool_name, n, s->channels, s->size, s->size,
             t->cfg.nclasses ? ", conditional on class" : "", gt_model_nparams(t->g),
             gt_model_nparams(t->d), gt_model_nparams(t->e), gt_tsgan_arch_name(t->cfg.arch),
-            gt_gan_loss_name(t->cfg.loss), gt_threads_get());
+            loss_text(t, lt, sizeof lt), gt_threads_get());
     grid_ctx g = {.path = grid, .every = grid_every};
     gt_rng_seed(&g.rng0, o.seed * 31 + 17);
     double t0 = tool_now();

@@ -12,7 +12,7 @@ enum {
     O_NZ, O_WIDTH, O_MAX_WIDTH, O_BATCH, O_CRITIC, O_STEPS, O_ENC_STEPS, O_LR_G, O_LR_D, O_LR_E,
     O_ALPHA, O_LOSS, O_NORM, O_COND, O_UNCOND, O_TRAIN_ROWS, O_SPAN, O_CHECKPOINT, O_SEED,
     O_THREADS, O_PROGRESS, O_QUIET, O_FORCE, O_SMOOTH, O_CLASS_NORM, O_SPECTRAL,
-    O_DSHIFT
+    O_DSHIFT, O_DGAIN
 };
 
 const struct option train_long_opts[] = {
@@ -37,6 +37,7 @@ const struct option train_long_opts[] = {
     {"alpha", required_argument, NULL, O_ALPHA},
     {"spectral-loss", required_argument, NULL, O_SPECTRAL},
     {"d-shift", required_argument, NULL, O_DSHIFT},
+    {"d-gain", required_argument, NULL, O_DGAIN},
     {"loss", required_argument, NULL, O_LOSS},
     {"normalize", required_argument, NULL, O_NORM},
     {"conditional", no_argument, NULL, O_COND},
@@ -78,6 +79,9 @@ const char train_opts_help[] =
     "                         models): quiet classes then use the generator's whole\n"
     "                         range, and synth restores each class's own level\n"
     "  --loss NAME            bce (default), wgan or hinge (spectral norm in D)\n"
+    "  --d-gain K             multiply what the critic sees by K (default: for\n"
+    "                         hinge 1 / the training data's RMS, else 1; kept by\n"
+    "                         --resume)\n"
     "  --nz N --width N --max-width N   latent size, D's first and largest width\n"
     "  --batch N --steps N --encoder-steps N --critic-steps N\n"
     "  --lr-g X --lr-d X --lr-e X       Adam learning rates (2e-4, 2e-4, 1e-3)\n"
@@ -113,6 +117,7 @@ void train_opts_default(train_opts *o)
     o->alpha = -1.0f;
     o->spectral = -1.0f;
     o->d_shift = -1;
+    o->d_gain = -1.0f;
     o->smooth = -1;
     o->enc_steps = -1; /* unset: the preset's (0 is allowed: no encoder) */
 }
@@ -179,6 +184,12 @@ int train_opts_set(train_opts *o, int c, const char *arg)
         return 0;
     case O_SPECTRAL: return pos_float("--spectral-loss", arg, &o->spectral);
     case O_DSHIFT: return tool_int("--d-shift", arg, 0, 1 << 20, &o->d_shift) ? 2 : 0;
+    case O_DGAIN:
+        if (tool_float("--d-gain", arg, &o->d_gain))
+            return 2;
+        if (!(o->d_gain > 0 && o->d_gain < 1e6))
+            return tool_fail("--d-gain must be above 0, not %s", arg), 2;
+        return 0;
     case O_LOSS:
         if (gt_gan_loss_parse(arg, &o->loss) < 0)
             return tool_fail("--loss must be bce, wgan or hinge, not '%s'", arg), 2;
@@ -283,6 +294,16 @@ static int on_step(void *ctx, long step, const gt_gan_stats *st)
     return 0;
 }
 
+const char *loss_text(const gt_tsgan *t, char *buf, size_t cap)
+{
+    if (t->cfg.d_gain == 1.0f)
+        snprintf(buf, cap, "%s", gt_gan_loss_name(t->cfg.loss));
+    else
+        snprintf(buf, cap, "%s (D's input x%.3g)", gt_gan_loss_name(t->cfg.loss),
+                 (double)t->cfg.d_gain);
+    return buf;
+}
+
 gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int nclasses)
 {
     gt_tsgan_cfg c = gt_tsgan_cfg_default(window, nch);
@@ -300,6 +321,7 @@ gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int n
     if (o->alpha >= 0) c.alpha = o->alpha;
     if (o->spectral >= 0) c.spectral = o->spectral;
     if (o->d_shift >= 0) c.d_shift = o->d_shift;
+    if (o->d_gain > 0) c.d_gain = o->d_gain;
     c.seed = o->seed;
     return c;
 }
@@ -409,6 +431,12 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
             return tool_fail("--d-shift %d: %s was trained with %d, which --resume keeps",
                              in->d_shift, o.resume, was), 2;
         }
+        if (in->d_gain > 0 && in->d_gain != t->cfg.d_gain) {
+            float was = t->cfg.d_gain;
+            gt_tsgan_free(t);
+            return tool_fail("--d-gain %g: %s was trained with %g, which --resume keeps",
+                             (double)in->d_gain, o.resume, (double)was), 2;
+        }
         if (in->spectral >= 0) {
             if (in->spectral > 0 && t->cfg.dims != 1) {
                 gt_tsgan_free(t);
@@ -493,6 +521,8 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
             goto out;
         }
         gt_tsgan_cfg c = tsgan_cfg_from_opts(&o, o.window, ds.nch, cond ? ds.nclasses : 0);
+        if (o.d_gain <= 0)
+            c.d_gain = gt_tsgan_d_gain(&c, ds.x, ds.nwin);
         char *chans = gt_names_join(ds.channels, ds.nch), *units = gt_names_join(ds.units, ds.nch);
         char *classes = cond ? gt_names_join(ds.classes, ds.nclasses) : strdup("");
         int ok = chans && units && classes && gt_tsgan_create(&t, &c, &err) == GT_OK &&
@@ -513,13 +543,14 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
     }
     if (o.score_hop)
         t->score_hop = o.score_hop;
+    char lt[64];
     if (!quiet)
         fprintf(stderr,
                 "%s: %zu windows of %d x %d from %d recording(s)%s; G %zu, D %zu, E %zu "
                 "parameters; loss %s; threads %d\n",
                 tool_name, ds.nwin, ds.nch, o.window, ds.nrec,
                 t->cfg.nclasses ? ", conditional on class" : "", gt_model_nparams(t->g),
-                gt_model_nparams(t->d), gt_model_nparams(t->e), gt_gan_loss_name(t->cfg.loss),
+                gt_model_nparams(t->d), gt_model_nparams(t->e), loss_text(t, lt, sizeof lt),
                 gt_threads_get());
     long es = o.resume && in->enc_steps < 0 ? o.steps : o.enc_steps;
     int trc = tsgan_run(t, ds.x, cls, ds.nwin, &o, es, out_path, quiet, NULL, NULL);

@@ -18,6 +18,7 @@ typedef struct train_opts {
     gt_norm_method norm;
     int class_norm;          /* normalisation statistics per class */
     int d_shift;             /* --d-shift (-1: not given) */
+    float d_gain;            /* --d-gain (<= 0: not given) */
     int conditional;         /* -1: when the store has several classes */
     size_t train_rows;
     double span_lo, span_hi;
@@ -40,7 +41,11 @@ void merge_long_opts(struct option *out, size_t cap, const struct option *extra)
 
 /* The model configuration the options ask for (unset options: the library's
  * defaults). */
+/* The model's configuration from the options (d_gain: --d-gain or 1; the
+ * caller applies gt_tsgan_d_gain's default to its data). */
 gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int nclasses);
+/* "hinge (D's input x5.2)": the loss, and D's input gain when not 1. */
+const char *loss_text(const gt_tsgan *t, char *buf, size_t cap);
 
 /* Called after every GAN step (after any checkpoint); nonzero stops the
  * training as failed (after the hook's own message). */

@@ -85,10 +85,23 @@ typedef struct gt_tsgan_cfg {
                        * (gantry/spec_match.h; default 0: none; 1D only) */
     int d_shift;      /* translate what D sees by up to this many positions
                        * (gt_gan_cfg.shift; default 0: none) */
+    float d_gain;     /* D's input is multiplied by this, a `scale` layer at
+                       * the head of D (default 1: none; see gt_tsgan_d_gain) */
     uint64_t seed;
 } gt_tsgan_cfg;
 
 gt_tsgan_cfg gt_tsgan_cfg_default(int window, int nch);
+/*
+ * The d_gain for training data x (nwin samples of gt_tsgan_sample_size(c)
+ * values): for the hinge loss 1 / (the data's root mean square), else 1.
+ * A spectrally normalised critic (no bias, gain at most 1 per layer) can
+ * move its output by little more than its input moves, and the hinge loss
+ * asks for outputs beyond +-1: on windows of RMS 0.1-0.3 it sinks towards 0
+ * for real and generated windows alike and the generator's gradient goes
+ * with it (measured: the demo's normal recording, both at 0.0 by step 640).
+ * Scaled to unit RMS it keeps them apart, as on images in [-1, 1].
+ */
+float gt_tsgan_d_gain(const gt_tsgan_cfg *c, const float *x, size_t nwin);
 /* Values per sample (nch * window^dims) and positions per channel
  * (window^dims: what a reconstruction error is averaged over). */
 size_t gt_tsgan_sample_size(const gt_tsgan_cfg *c);
