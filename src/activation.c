@@ -1,7 +1,8 @@
 /*
- * Elementwise activations, and the fixed gain of the `scale` layer.  Every element is independent, so splitting the
- * range over threads cannot change a result; the loops are written so the
- * compiler vectorises them (no calls, selects instead of branches).
+ * Elementwise activations, and the fixed gain of the `scale` layer.  Every
+ * element is independent, so splitting the range over threads cannot change
+ * a result; the loops are written so the compiler vectorises them (no
+ * calls, selects instead of branches).
  */
 #include "gantry/kernels.h"
 

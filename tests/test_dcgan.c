@@ -363,6 +363,13 @@ START_TEST(dcgan_train_sample_score)
     ck_assert_msg(strstr(out, "7, 14 or 28") && strstr(out, "16"), "%s", out);
     ck_assert_int_eq(run("dcgan train %s -o %s/z.h5 --classes nope", st, d), 1);
     ck_assert_msg(strstr(out, "no class 'nope'"), "%s", out);
+    /* --resume keeps D's input gain and translation: other values are refused. */
+    ck_assert_int_eq(run("dcgan train %s -o %s/z.h5 --resume %s --d-gain 2 --steps 1", st, d, m),
+                     2);
+    ck_assert_msg(strstr(out, "--d-gain 2") && strstr(out, "which --resume keeps"), "%s", out);
+    ck_assert_int_eq(run("dcgan train %s -o %s/z.h5 --resume %s --d-shift 3 --steps 1", st, d, m),
+                     2);
+    ck_assert_msg(strstr(out, "--d-shift 3") && strstr(out, "which --resume keeps"), "%s", out);
     ck_assert_int_eq(gtt_count_tmp_files(d), 0);
     gtt_rmdir(d);
     free(d);

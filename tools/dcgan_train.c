@@ -204,6 +204,12 @@ int dcgan_train(int argc, char **argv)
             goto out;
         }
         cond = t->cfg.nclasses > 0;
+        if (resume_refuses(&o, t)) {
+            rc = 2;
+            free(map);
+            free(names);
+            goto out;
+        }
         if (t->cfg.dims != 2 || t->cfg.window != s->size || t->cfg.nch != s->channels) {
             tool_fail("%s makes %s of %d x %d x %d; %s holds images of %d x %d x %d", o.resume,
                       t->cfg.dims == 2 ? "images" : "time-series windows", t->cfg.nch,

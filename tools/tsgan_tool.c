@@ -294,6 +294,17 @@ static int on_step(void *ctx, long step, const gt_gan_stats *st)
     return 0;
 }
 
+int resume_refuses(const train_opts *o, const gt_tsgan *t)
+{
+    if (o->d_shift >= 0 && o->d_shift != t->cfg.d_shift)
+        return tool_fail("--d-shift %d: %s was trained with %d, which --resume keeps",
+                         o->d_shift, o->resume, t->cfg.d_shift), 1;
+    if (o->d_gain > 0 && o->d_gain != t->cfg.d_gain)
+        return tool_fail("--d-gain %g: %s was trained with %g, which --resume keeps",
+                         (double)o->d_gain, o->resume, (double)t->cfg.d_gain), 1;
+    return 0;
+}
+
 const char *loss_text(const gt_tsgan *t, char *buf, size_t cap)
 {
     if (t->cfg.d_gain == 1.0f)
@@ -425,17 +436,9 @@ int tsgan_fit(const train_opts *in, gt_store *st, const char *out_path, int quie
         o.channels = t->channels;
         o.norm = t->norm;
         o.class_norm = t->norm_by_class;
-        if (in->d_shift >= 0 && in->d_shift != t->cfg.d_shift) {
-            int was = t->cfg.d_shift;
+        if (resume_refuses(in, t)) {
             gt_tsgan_free(t);
-            return tool_fail("--d-shift %d: %s was trained with %d, which --resume keeps",
-                             in->d_shift, o.resume, was), 2;
-        }
-        if (in->d_gain > 0 && in->d_gain != t->cfg.d_gain) {
-            float was = t->cfg.d_gain;
-            gt_tsgan_free(t);
-            return tool_fail("--d-gain %g: %s was trained with %g, which --resume keeps",
-                             (double)in->d_gain, o.resume, (double)was), 2;
+            return 2;
         }
         if (in->spectral >= 0) {
             if (in->spectral > 0 && t->cfg.dims != 1) {

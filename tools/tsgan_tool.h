@@ -44,6 +44,9 @@ void merge_long_opts(struct option *out, size_t cap, const struct option *extra)
 /* The model's configuration from the options (d_gain: --d-gain or 1; the
  * caller applies gt_tsgan_d_gain's default to its data). */
 gt_tsgan_cfg tsgan_cfg_from_opts(const train_opts *o, int window, int nch, int nclasses);
+/* --resume: 1 (after saying why) when o asks for a --d-shift or --d-gain
+ * other than the model t was trained with, which it keeps; else 0. */
+int resume_refuses(const train_opts *o, const gt_tsgan *t);
 /* "hinge (D's input x5.2)": the loss, and D's input gain when not 1. */
 const char *loss_text(const gt_tsgan *t, char *buf, size_t cap);
 
