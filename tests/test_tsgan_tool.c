@@ -130,6 +130,14 @@ START_TEST(train_score_synth_resume)
     t = load_model(dir, "h2.h5");
     ck_assert_float_eq(t->cfg.d_gain, 2.5f);
     gt_tsgan_free(t);
+    /* gantry model tells how the model was trained, then its networks. */
+    ck_assert_msg(run("model %s/h2.h5", dir) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "time-series GAN (tsgan)") &&
+                      strstr(out, "trained 40 GAN steps and 30 encoder steps") &&
+                      strstr(out, "loss hinge (D's input x2.5)") &&
+                      strstr(out, "classes: none (unconditional)") &&
+                      strstr(out, "last 40 steps: D loss") && strstr(out, "1  scale 2.5 "),
+                  "%s", out);
     ck_assert_int_eq(run("train %s/sim.h5 -o %s/h3.h5 --resume %s/h2.h5 --d-gain 3 --steps 2",
                          dir, dir, dir),
                      2);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "preset_opts.h"
+#include "tsgan_tool.h"
 
 static const char help[] =
     "usage: gantry model [SPEC_FILE | MODEL.h5] [PRESET OPTIONS] [--part g|d] [--spec]\n"
@@ -11,7 +12,9 @@ static const char help[] =
     "Show a model's layers, output shapes, parameter counts and forward FLOPs:\n"
     "the model in SPEC_FILE (the spec language of gantry/model.h), the models\n"
     "stored in a gantry model file, or the generator and discriminator of an\n"
-    "architecture preset.\n"
+    "architecture preset.  For a GAN from gantry train or dcgan train, first\n"
+    "what it was trained on and how: data, classes, loss, rates, options, the\n"
+    "score's calibration and the last steps' losses.\n"
     "\n"
     PRESET_HELP
     "  --part g|d        only the generator or only the discriminator\n"
@@ -109,6 +112,62 @@ static int is_hdf5(const char *path)
     return yes;
 }
 
+/* Mean of the last k values of v (n of them). */
+static double tail_mean(const float *v, size_t n, size_t k)
+{
+    if (k > n)
+        k = n;
+    double s = 0;
+    for (size_t i = n - k; i < n; i++)
+        s += v[i];
+    return k ? s / (double)k : 0;
+}
+
+/* What a GAN file was trained on and how: the configuration, the data, the
+ * score's calibration and the last steps' losses. */
+static int show_gan(const char *path)
+{
+    gt_error err = {0};
+    gt_tsgan *t = NULL;
+    if (gt_tsgan_load(&t, path, &err) < 0)
+        return tool_fail_err(&err);
+    const gt_tsgan_cfg *c = &t->cfg;
+    char lt[64];
+    printf("%s, architecture %s; trained %ld GAN steps and %ld encoder steps\n",
+           c->dims == 2 ? "image GAN (dcgan)" : "time-series GAN (tsgan)",
+           gt_tsgan_arch_name(c->arch), t->gan_steps, t->enc_steps);
+    if (c->dims == 2)
+        printf("  images: %d x %d x %d (%s)\n", c->nch, c->window, c->window, t->channels);
+    else
+        printf("  windows: %d samples of %s%s%s%s at %g Hz, hop %d; normalised %s%s\n",
+               c->window, t->channels, *t->units ? " (units " : "", t->units,
+               *t->units ? ")" : "", t->rate_hz, t->hop, gt_norm_name(t->norm),
+               t->norm_by_class ? " per class" : "");
+    printf("  classes: %s\n", c->nclasses ? t->classes : "none (unconditional)");
+    printf("  loss %s, %d critic step(s) per generator step, batch %d, latent %d, widths %d-%d\n",
+           loss_text(t, lt, sizeof lt), c->critic_steps, c->batch, c->nz, c->width,
+           c->max_width);
+    printf("  Adam learning rates: G %g, D %g, E %g; seed %llu", (double)c->lr_g,
+           (double)c->lr_d, (double)c->lr_e, (unsigned long long)c->seed);
+    if (c->d_shift)
+        printf("; D's input shifted by up to %d", c->d_shift);
+    if (c->spectral > 0)
+        printf("; spectral loss %g", (double)c->spectral);
+    printf("\n");
+    if (c->dims == 1)
+        printf("  score: critic weight %g, hop %d, smoothed over %d; %s\n", (double)c->alpha,
+               t->score_hop, t->smooth, t->calibrated ? "calibrated" : "not calibrated");
+    const gt_tsgan_history *h = &t->hist;
+    const size_t k = h->n < 100 ? h->n : 100;
+    if (k)
+        printf("  last %zu steps: D loss %.3f, G loss %.3f, D(x) %.3f, D(G(z)) %.3f\n", k,
+               tail_mean(h->loss_d, h->n, k), tail_mean(h->loss_g, h->n, k),
+               tail_mean(h->d_real, h->n, k), tail_mean(h->d_fake, h->n, k));
+    printf("\n");
+    gt_tsgan_free(t);
+    return 0;
+}
+
 /* The models a gantry model file holds, each shown from its stored spec. */
 static int show_file(const char *path, int spec_only)
 {
@@ -119,8 +178,20 @@ static int show_file(const char *path, int spec_only)
     if (gt_h5_open(&f, path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, &minor, &err) < 0)
         return tool_fail_err(&err);
     int rc = 0, shown = 0;
-    if (!spec_only)
-        printf("%s: %s %d.%d\n\n", path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, minor);
+    if (!spec_only) {
+        printf("%s: %s %d.%d\n", path, GT_MODEL_FORMAT, GT_MODEL_FORMAT_MAJOR, minor);
+        char *kind = NULL;
+        gt_error ignore = {0};
+        int gan = gt_h5_read_attr_str(f, "/", "kind", &kind, &ignore) == GT_OK &&
+                  (!strcmp(kind, GT_TSGAN_KIND) || !strcmp(kind, GT_DCGAN_KIND));
+        free(kind);
+        if (gan && show_gan(path)) {
+            gt_h5_close(f);
+            return 1;
+        }
+        if (!gan)
+            printf("\n");
+    }
     for (size_t i = 0; i < sizeof groups / sizeof groups[0] && !rc; i++) {
         if (!gt_h5_exists(f, groups[i]))
             continue;
