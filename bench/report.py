@@ -170,10 +170,10 @@ def main():
             L.append("%s runs Winograd convolutions, whose rounding (up to 1e-5 of a layer's "
                      "largest output) moves the step itself: the same rounding injected into "
                      "PyTorch's step moves its losses by %.1e, D grads by %.1e and G grads by "
-                     "%.1e (largest of %d draws), and the step's figures must be within 3 times "
-                     "that (bench/torch_train.py)." % (
+                     "%.1e (largest of %d draws), and the step's figures must be within %d "
+                     "times that (bench/torch_train.py)." % (
                          c["config"], c["band_loss_abs"], c["band_d_grads_rel"],
-                         c["band_g_grads_rel"], 3))
+                         c["band_g_grads_rel"], c["band_draws"], c["band_factor"]))
     torch_v = next((r.get("torch_version") for r in raw if r.get("impl") == "pytorch"
                     and r.get("torch_version")), None)
     L.append("")
