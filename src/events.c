@@ -24,19 +24,23 @@ static double severity(const float *score, const float *thr, size_t start, size_
     return best;
 }
 
+/* The next run of flags from *i: [*start, *i) on return; 0 when none. */
+static int next_run(const uint8_t *flag, size_t n, size_t *i, size_t *start)
+{
+    while (*i < n && !flag[*i])
+        ++*i;
+    *start = *i;
+    while (*i < n && flag[*i])
+        ++*i;
+    return *i > *start;
+}
+
 size_t gt_events_from_flags(const uint8_t *flag, const float *score, const float *thr, size_t n,
                             size_t min_gap, size_t min_len, gt_event *ev, size_t cap)
 {
     size_t k = 0, cs = 0, ce = 0; /* the pending (merged) event [cs, ce) */
     int pending = 0;
-    for (size_t i = 0; i < n;) {
-        if (!flag[i]) {
-            i++;
-            continue;
-        }
-        size_t s = i;
-        while (i < n && flag[i])
-            i++;
+    for (size_t i = 0, s; next_run(flag, n, &i, &s);) {
         if (pending && s - ce < min_gap) {
             ce = i;
             continue;
@@ -66,4 +70,16 @@ void gt_events_to_flags(const gt_event *ev, size_t nev, uint8_t *flag, size_t n)
     for (size_t k = 0; k < nev; k++)
         for (size_t i = ev[k].start; i < ev[k].end && i < n; i++)
             flag[i] = 1;
+}
+
+void gt_flags_trim(uint8_t *flag, size_t n, size_t head, size_t tail)
+{
+    for (size_t i = 0, s; next_run(flag, n, &i, &s);) {
+        /* the run [s, i) keeps [s + head, i - tail) */
+        size_t len = i - s;
+        size_t keep_lo = head < len ? s + head : i;
+        size_t keep_hi = tail < len ? i - tail : s;
+        for (size_t j = s; j < i; j++)
+            flag[j] = j >= keep_lo && j < keep_hi;
+    }
 }

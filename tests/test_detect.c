@@ -624,6 +624,72 @@ START_TEST(events_merge_len_and_severity)
 }
 END_TEST
 
+/* flag[i] kept iff in[i - head .. i + tail] all set (outside: unset). */
+static void trim_by_definition(const uint8_t *in, uint8_t *out, size_t n, size_t head,
+                               size_t tail)
+{
+    for (size_t i = 0; i < n; i++) {
+        int all = i >= head && i + tail < n;
+        for (size_t j = i >= head ? i - head : 0; all && j <= i + tail; j++)
+            all = in[j] != 0;
+        out[i] = (uint8_t)all;
+    }
+}
+
+START_TEST(flags_trim_hand_case_and_definition)
+{
+    /*                      0  1  2  3  4  5  6  7  8  9 10 11 */
+    const uint8_t in[12] = {1, 1, 0, 1, 1, 1, 1, 0, 2, 0, 1, 1};
+    uint8_t f[12];
+    /* An on-delay of 3 (head 2): [0,2) and [10,12) are too short, [3,7)
+     * keeps 5..6. */
+    const uint8_t delay3[12] = {0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
+    memcpy(f, in, sizeof f);
+    gt_flags_trim(f, 12, 2, 0);
+    for (int i = 0; i < 12; i++)
+        ck_assert_msg(f[i] == delay3[i], "head 2, sample %d: %d", i, f[i]);
+    /* Centred, 1 each side: [3,7) keeps 4..5, the rest is too short. */
+    const uint8_t centred1[12] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(f, in, sizeof f);
+    gt_flags_trim(f, 12, 1, 1);
+    for (int i = 0; i < 12; i++)
+        ck_assert_msg(f[i] == centred1[i], "head 1 tail 1, sample %d: %d", i, f[i]);
+    /* Tail only: each run loses its last sample. */
+    const uint8_t tail1[12] = {1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0};
+    memcpy(f, in, sizeof f);
+    gt_flags_trim(f, 12, 0, 1);
+    for (int i = 0; i < 12; i++)
+        ck_assert_msg(f[i] == tail1[i], "tail 1, sample %d: %d", i, f[i]);
+    /* Nothing to trim: unchanged but 2 -> 1; more than any run: none. */
+    memcpy(f, in, sizeof f);
+    gt_flags_trim(f, 12, 0, 0);
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(f[i], in[i] != 0);
+    memcpy(f, in, sizeof f);
+    gt_flags_trim(f, 12, 2, 2);
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(f[i], 0);
+    gt_flags_trim(f, 0, 3, 3);
+
+    /* Random flags, every head and tail up to 6: the definition. */
+    gt_rng rng;
+    gt_rng_seed(&rng, 11);
+    uint8_t r[200], g[200], d[200];
+    for (int rep = 0; rep < 20; rep++) {
+        for (int i = 0; i < 200; i++)
+            r[i] = gt_rng_uniform(&rng) < 0.7;
+        for (size_t head = 0; head <= 6; head++)
+            for (size_t tail = 0; tail <= 6; tail++) {
+                memcpy(g, r, sizeof g);
+                gt_flags_trim(g, 200, head, tail);
+                trim_by_definition(r, d, 200, head, tail);
+                ck_assert_msg(!memcmp(g, d, sizeof g), "rep %d head %zu tail %zu", rep, head,
+                              tail);
+            }
+    }
+}
+END_TEST
+
 START_TEST(detection_delays_hand_case)
 {
     gt_event t[] = {EV(2, 6), EV(10, 14), EV(20, 22)};
@@ -653,6 +719,7 @@ GTT_SUITE(gt_test_detect_suite)
     tcase_add_test(tc, dynamic_matches_orion_reference);
     tcase_add_test(tc, parse_round_trips_and_rejects);
     tcase_add_test(tc, events_merge_len_and_severity);
+    tcase_add_test(tc, flags_trim_hand_case_and_definition);
     tcase_add_test(tc, detection_delays_hand_case);
     suite_add_tcase(s, tc);
     return s;

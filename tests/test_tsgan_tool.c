@@ -40,6 +40,23 @@ static gt_tsgan *load_model(const char *dir, const char *name)
     return t;
 }
 
+/* The anomaly column (the last) of dir/name, n rows after the header. */
+static uint8_t *read_flags(const char *dir, const char *name, size_t n)
+{
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    uint8_t *flag = calloc(n, 1);
+    size_t i = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (i < n && fgets(line, sizeof line, f))
+        flag[i++] = line[strlen(line) - 2] == '1';
+    fclose(f);
+    ck_assert_uint_eq(i, n);
+    return flag;
+}
+
 /* Small, quick training settings for window 256. */
 #define QUICK "--window 256 --hop 128 --score-hop 128 --width 8 --max-width 32 --nz 8 " \
               "--batch 16 --steps 40 --encoder-steps 30 --quiet --threads 1"
@@ -85,6 +102,41 @@ START_TEST(train_score_synth_resume)
     snprintf(path, sizeof path, "%s/s1.csv", dir);
     ck_assert_int_eq((int)count_lines(path, head, sizeof head), 1 + 12000);
     ck_assert_str_eq(head, "timestamp,score,anomaly\n");
+
+    /* --persist N and --trim N: the flags of the run without them, each
+     * recording's runs trimmed (--min-gap 0: no merging after). */
+    ck_assert_int_eq(run("score %s/m.h5 %s/sim.h5 -o %s/sa.csv --min-gap 0", dir, dir, dir), 0);
+    ck_assert_msg(run("score %s/m.h5 %s/sim.h5 -o %s/sp.csv --min-gap 0 --persist 50", dir, dir,
+                      dir) == 0,
+                  "%s", out);
+    ck_assert_msg(run("score %s/m.h5 %s/sim.h5 -o %s/st.csv --min-gap 0 --trim 20", dir, dir,
+                      dir) == 0,
+                  "%s", out);
+    const size_t nrow = 4 * 12000;
+    uint8_t *fa = read_flags(dir, "sa.csv", nrow);
+    const char *trimmed[2] = {"sp.csv", "st.csv"};
+    const size_t cut_head[2] = {49, 20}, cut_tail[2] = {0, 20};
+    for (int k = 0; k < 2; k++) {
+        uint8_t *want = malloc(nrow), *got = read_flags(dir, trimmed[k], nrow);
+        memcpy(want, fa, nrow);
+        for (size_t r = 0; r < 4; r++)
+            gt_flags_trim(want + r * 12000, 12000, cut_head[k], cut_tail[k]);
+        size_t na = 0, ng = 0;
+        for (size_t i = 0; i < nrow; i++) {
+            ck_assert_msg(want[i] == got[i], "%s, sample %zu: %d, trimmed %d", trimmed[k], i,
+                          got[i], want[i]);
+            na += fa[i];
+            ng += got[i];
+        }
+        ck_assert_msg(ng > 0 && ng < na, "%s: %zu flagged, %zu untrimmed", trimmed[k], ng, na);
+        free(want);
+        free(got);
+    }
+    free(fa);
+    ck_assert_int_eq(run("score %s/m.h5 %s/sim.h5 -o %s/sz.csv --persist 0", dir, dir, dir), 2);
+    ck_assert_msg(strstr(out, "--persist"), "%s", out);
+    ck_assert_int_eq(run("score %s/m.h5 %s/sim.h5 -o %s/sz.csv --trim -1", dir, dir, dir), 2);
+    ck_assert_msg(strstr(out, "--trim"), "%s", out);
 
     /* Resume: 20 more steps on the same file. */
     ck_assert_msg(run("train %s/sim.h5 -o %s/m.h5 --resume %s/m.h5 --classes normal --steps 20 "

@@ -651,6 +651,11 @@ const char flag_opts_help[] =
     "                         training scores), dynamic[:Z[:WINDOW:STEP]] (Orion's\n"
     "                         sliding windows, mean + Z std each, default Z 4)\n";
 const char flag_opts_help_more[] =
+    "  --persist N            flag a sample only when it and the N-1 before it are all\n"
+    "                         over the threshold: an alarm's on-delay (default 1)\n"
+    "  --trim N               flag a sample only when the N before and after it are\n"
+    "                         too: a window spreads an anomaly's score over the\n"
+    "                         samples around it (default 0)\n"
     "  --min-gap N            merge events closer than N samples (default: a window)\n"
     "  --min-len N            drop events shorter than N samples (default 1)\n"
     "  --plot FILE.svg        a picture: per recording (the first 16) the score over\n"
@@ -668,6 +673,8 @@ void flag_opts_default(flag_opts *f, gt_thresh_kind kind)
     }
     f->min_gap = -1;
     f->min_len = -1;
+    f->persist = 1;
+    f->trim = 0;
 }
 
 int flag_opts_set(flag_opts *f, int c, const char *arg)
@@ -690,6 +697,16 @@ int flag_opts_set(flag_opts *f, int c, const char *arg)
             return 2;
         f->min_len = v;
         return 0;
+    case O_PERSIST:
+        if (tool_int("--persist", arg, 1, 2147483647, &v))
+            return 2;
+        f->persist = v;
+        return 0;
+    case O_TRIM:
+        if (tool_int("--trim", arg, 0, 2147483647, &v))
+            return 2;
+        f->trim = v;
+        return 0;
     case O_PLOT:
         f->plot = arg;
         return 0;
@@ -708,6 +725,7 @@ int flag_recording(const gt_tsgan *t, const float *score, size_t n, const flag_o
         return tool_fail("the model has no reference scores for a quantile threshold");
     if (gt_thresh_apply(&f->thr, score, n, t->ref, t->nref, flag, thr, &err) < 0)
         return tool_fail_err(&err);
+    gt_flags_trim(flag, n, (size_t)(f->persist - 1 + f->trim), (size_t)f->trim);
     size_t gap = f->min_gap < 0 ? (size_t)t->cfg.window : (size_t)f->min_gap;
     size_t len = f->min_len < 0 ? 1 : (size_t)f->min_len;
     size_t k = gt_events_from_flags(flag, score, thr, n, gap, len, NULL, 0);

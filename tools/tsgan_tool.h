@@ -88,15 +88,20 @@ typedef struct flag_opts {
     gt_thresh_cfg thr;
     int thr_set;
     long min_gap, min_len; /* -1: defaults (one window, 1) */
+    long persist;          /* --persist: on-delay in samples (1: none) */
+    long trim;             /* --trim: samples off both ends of a run (0) */
     const char *plot;      /* --plot FILE.svg, or NULL */
 } flag_opts;
-/* Parse --threshold, --min-gap, --min-len, --plot (the codes below); 1 when
+/* Parse --threshold, --persist, --trim, --min-gap, --min-len, --plot (the
+ * codes below); 1 when
  * not one. */
-enum { O_THRESHOLD = 900, O_MIN_GAP, O_MIN_LEN, O_PLOT };
+enum { O_THRESHOLD = 900, O_MIN_GAP, O_MIN_LEN, O_PLOT, O_PERSIST, O_TRIM };
 #define FLAG_LONG_OPTS                                                                         \
     {"threshold", required_argument, NULL, O_THRESHOLD},                                       \
         {"min-gap", required_argument, NULL, O_MIN_GAP},                                       \
         {"min-len", required_argument, NULL, O_MIN_LEN},                                     \
+        {"persist", required_argument, NULL, O_PERSIST},                                     \
+        {"trim", required_argument, NULL, O_TRIM},                                           \
         {"plot", required_argument, NULL, O_PLOT}
 /* Help: --threshold; then (after a command's default) the rest. */
 extern const char flag_opts_help[], flag_opts_help_more[];

@@ -107,6 +107,14 @@ size_t gt_events_from_flags(const uint8_t *flag, const float *score, const float
 size_t gt_events_from_labels(const uint8_t *label, size_t n, gt_event *ev, size_t cap);
 /* Flags from events: flag[i] = 1 inside any event, else 0. */
 void gt_events_to_flags(const gt_event *ev, size_t nev, uint8_t *flag, size_t n);
+/* Trim every run of flagged samples in place: its first head and last tail
+ * samples are unflagged, and a run of head + tail samples or fewer goes
+ * whole (non-zero flags left become 1).  head = N - 1, tail = 0 is an
+ * alarm's on-delay of N samples (causal: flag[i] then stays set only where
+ * flag[i - N + 1 .. i] all are); head = tail = h keeps flag[i] only where
+ * flag[i - h .. i + h] all are, a centred minimum filter.  Samples outside
+ * the signal count as unflagged. */
+void gt_flags_trim(uint8_t *flag, size_t n, size_t head, size_t tail);
 
 /* ---- metrics ---------------------------------------------------------------- */
 
