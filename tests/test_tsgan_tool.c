@@ -57,6 +57,23 @@ static uint8_t *read_flags(const char *dir, const char *name, size_t n)
     return flag;
 }
 
+/* Whether dir/a and dir/b hold the same bytes. */
+static int files_equal(const char *dir, const char *a, const char *b)
+{
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s/%s", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s", dir, b);
+    FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+    int same = fa && fb, ca, cb;
+    while (same && ((ca = getc(fa)) != EOF) | ((cb = getc(fb)) != EOF))
+        same = ca == cb;
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
 /* Small, quick training settings for window 256. */
 #define QUICK "--window 256 --hop 128 --score-hop 128 --width 8 --max-width 32 --nz 8 " \
               "--batch 16 --steps 40 --encoder-steps 30 --quiet --threads 1"
@@ -523,6 +540,33 @@ START_TEST(detect_flags_the_run_to_failure)
     char s2[512];
     snprintf(s2, sizeof s2, "%s/s2.csv", dir);
     ck_assert_msg(access(s2, F_OK) != 0, "%s written although the plot was refused", s2);
+    /* --save-models: a missing directory and a model already there are
+     * refused before any training; a saved model scores as detect did. */
+    ck_assert_int_eq(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
+                         "-o %s/s3.csv --save-models %s/models " QUICK,
+                         dir, dir, dir),
+                     1);
+    ck_assert_msg(strstr(out, "models: not a directory"), "%s", out);
+    char models[512];
+    snprintf(models, sizeof models, "%s/models", dir);
+    ck_assert_int_eq(mkdir(models, 0777), 0);
+    ck_assert_msg(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
+                      "--threshold quantile:0.99x1.5 -o %s/s3.csv --save-models %s " QUICK,
+                      dir, dir, models) == 0,
+                  "%s", out);
+    ck_assert_msg(run("score %s/sim_run_to_failure.h5 %s/rtf.h5 --recordings sim_run_to_failure "
+                      "--threshold quantile:0.99x1.5 -o %s/s4.csv --threads 1",
+                      models, dir, dir) == 0,
+                  "%s", out);
+    ck_assert_msg(files_equal(dir, "s.csv", "s4.csv"), "the saved model scores otherwise");
+    ck_assert_int_eq(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
+                         "-o %s/s5.csv --save-models %s " QUICK,
+                         dir, dir, models),
+                     1);
+    ck_assert_msg(strstr(out, "sim_run_to_failure.h5 exists"), "%s", out);
+    char s5[512];
+    snprintf(s5, sizeof s5, "%s/s5.csv", dir);
+    ck_assert_msg(access(s5, F_OK) != 0, "%s written by a refused run", s5);
     ck_assert_msg(run("eval %s/rtf.h5 --recordings sim_run_to_failure --scores %s/s.csv "
                       "--events %s/e.csv --json",
                       dir, dir, dir) == 0,

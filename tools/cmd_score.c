@@ -27,6 +27,8 @@ static const char help[] =
     "                         (default quantile:1x1.5, 1.5 times the largest\n"
     "                         training score)\n"
     "%s"
+    "  --threads N            threads (default: all cores; the same count gives the\n"
+    "                         same scores, as gantry detect's --threads)\n"
     "  --force                overwrite existing output files\n"
     "  -h, --help             this help\n";
 
@@ -36,11 +38,12 @@ int cmd_score(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"events", required_argument, NULL, 'e'},
         {"recordings", required_argument, NULL, 'r'}, {"class", required_argument, NULL, 'c'},
         {"hop", required_argument, NULL, 'H'},    {"force", no_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},         FLAG_LONG_OPTS,
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *events = NULL, *recs = NULL, *cls = NULL;
-    int hop = 0, force = 0, c, rc;
+    int hop = 0, force = 0, threads = 0, c, rc;
     flag_opts fo;
     flag_opts_default(&fo, GT_THRESH_QUANTILE);
     optind = 1;
@@ -52,6 +55,7 @@ int cmd_score(int argc, char **argv)
         case 'c': cls = optarg; break;
         case 'H': if (tool_int("--hop", optarg, 1, 1 << 30, &hop)) return 2; break;
         case 'f': force = 1; break;
+        case 'T': if (tool_int("--threads", optarg, 1, 1024, &threads)) return 2; break;
         case 'h': printf(help, flag_opts_help, flag_opts_help_more); return 0;
         default:
             rc = flag_opts_set(&fo, c, optarg);
@@ -65,6 +69,7 @@ int cmd_score(int argc, char **argv)
     }
     if (optind + 2 != argc || !out)
         return tool_fail("need MODEL.h5 STORE.h5 and -o SCORES.csv (see --help)"), 2;
+    gt_threads_set(threads);
     gt_error err = {0};
     gt_tsgan *t = NULL;
     if (gt_tsgan_load(&t, argv[optind], &err) < 0)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "score_plot.h"
 #include "tsgan_tool.h"
@@ -789,6 +790,23 @@ static int score_and_write(gt_tsgan *t, const gt_recording *r, size_t hop, const
     return rc;
 }
 
+/* Before any training: --save-models names a directory, and none of the
+ * models it would get is there already (unless --force). */
+static int check_save_dir(gt_store *st, const score_job *job)
+{
+    struct stat sb;
+    if (stat(job->save_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return tool_fail("--save-models %s: not a directory (create it first)", job->save_dir);
+    for (int i = 0; !job->force && i < gt_store_count(st); i++) {
+        const char *name = gt_store_name(st, i);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.h5", job->save_dir, name);
+        if (tool_list_has(job->recordings, name) && path_exists(path))
+            return tool_fail("%s exists; not overwriting it (use --force)", path);
+    }
+    return 0;
+}
+
 /* The model for one recording: the job's, or one fitted on it. */
 static int model_for(gt_store *st, const score_job *job, const char *name, gt_tsgan **t)
 {
@@ -818,6 +836,8 @@ int score_store(gt_store *st, const score_job *job)
         nsel += tool_list_has(job->recordings, gt_store_name(st, i));
     if (nsel == 0)
         return tool_fail("%s: no recording selected", gt_store_path(st));
+    if (job->save_dir && check_save_dir(st, job))
+        return 1;
     tool_out so = {0}, eo = {0}, po = {0};
     if (open_score_files(&so, &eo, job->out, job->events, nsel > 1, job->force))
         return 1;
