@@ -93,8 +93,7 @@ typedef struct flag_opts {
     const char *plot;      /* --plot FILE.svg, or NULL */
 } flag_opts;
 /* Parse --threshold, --persist, --trim, --min-gap, --min-len, --plot (the
- * codes below); 1 when
- * not one. */
+ * codes below); 1 when not one. */
 enum { O_THRESHOLD = 900, O_MIN_GAP, O_MIN_LEN, O_PLOT, O_PERSIST, O_TRIM };
 #define FLAG_LONG_OPTS                                                                         \
     {"threshold", required_argument, NULL, O_THRESHOLD},                                       \
