@@ -64,7 +64,10 @@
 #       0.890, 0.885, 0.747, 0.921 (5-seed mean 0.876, ratio 0.89); on the
 #       real first halves (validation) 0.973 for seed 1, then 0.934, 0.911,
 #       0.851, 0.956: they rank the GANs as the test halves do.  Yes, for
-#       the GAN validation picks.
+#       the GAN validation picks.  CWRU_STEPS=8000 (650-830 s of training):
+#       GAN seeds 1-5 0.945, 0.913, 0.915, 0.884, 0.978 (mean 0.927, ratio
+#       0.94); seed 1 over 19 classifier seeds 0.957 and (d) +0.048 +-
+#       0.010; but (a) ball peaks at BPFI or BPFO, not 2xBSF.
 #   (d) 19 seeds (CWRU_D_SEEDS=19): 5 real per class 0.923; + 16 synthetic
 #       per class 0.959 (+0.036 +- 0.011 standard error; better in 13 seeds,
 #       worse in 5; the worst seed 0.912 against 0.800).  With 32, 64, 256
