@@ -318,7 +318,11 @@ START_TEST(dcgan_train_sample_score)
     char g2[512], o2[512];
     snprintf(g2, sizeof g2, "%s/g.png", d);
     snprintf(o2, sizeof o2, "%s/synth.h5", d);
-    ck_assert_int_eq(run("dcgan sample %s -n 5 -o %s", m, g2), 0);
+    ck_assert_int_eq(run("dcgan sample %s -n 5 -o %s --threads 0", m, g2), 2);
+    ck_assert_msg(strstr(out, "--threads"), "%s", out);
+    ck_assert_int_eq(run("dcgan score %s %s -o %s --threads 0", m, m, g2), 2);
+    ck_assert_msg(strstr(out, "--threads"), "%s", out);
+    ck_assert_int_eq(run("dcgan sample %s -n 5 -o %s --threads 1", m, g2), 0);
     ck_assert_msg(gt_image_read(&im, g2, 0, &err) == GT_OK, "%s", err.msg);
     ck_assert_int_eq(im->w, 8 * 16 + 9 * 2);
     ck_assert_int_eq(im->h, 2 * 16 + 3 * 2);

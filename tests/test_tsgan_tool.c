@@ -248,6 +248,17 @@ START_TEST(train_score_synth_resume)
     snprintf(path, sizeof path, "%s/x.csv", dir);
     ck_assert_int_eq((int)count_lines(path, head, sizeof head), 1 + 2 * 700);
     ck_assert_str_eq(head, "sequence,time_s,DE_accel\n");
+    /* The same seed and thread count give the same sequences. */
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball -n 2 --length 700 --threads 1 -o %s/t1.csv",
+                         dir, dir),
+                     0);
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball -n 2 --length 700 --threads 1 -o %s/t2.csv",
+                         dir, dir),
+                     0);
+    ck_assert_msg(files_equal(dir, "t1.csv", "t2.csv"), "two runs with --threads 1 differ");
+    ck_assert_int_eq(run("synth %s/c.h5 --class ball -n 2 --threads 0 -o %s/t3.csv", dir, dir),
+                     2);
+    ck_assert_msg(strstr(out, "--threads"), "%s", out);
     gtt_rmdir(dir);
     free(dir);
 }

@@ -32,6 +32,8 @@ static const char help[] =
     "  --compare STORE   with --plot: against the real windows of the class\n"
     "                    (all recordings for an unconditional model) in STORE\n"
     "  --seed N          random seed (default 1)\n"
+    "  --threads N       threads (default: all cores; the same seed and thread\n"
+    "                    count give the same windows)\n"
     "  --force           overwrite OUT\n"
     "  -h, --help        this help\n";
 
@@ -84,10 +86,10 @@ int cmd_synth(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},  {"force", no_argument, NULL, 'f'},
         {"as-class", required_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
         {"plot", required_argument, NULL, 'P'},  {"compare", required_argument, NULL, 'C'},
-        {NULL, 0, NULL, 0},
+        {"threads", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
     };
     const char *cls = NULL, *out = NULL, *as_class = NULL, *plot = NULL, *compare = NULL;
-    int count = 16, length = 0, seed = 1, force = 0, c;
+    int count = 16, length = 0, seed = 1, force = 0, threads = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -100,6 +102,7 @@ int cmd_synth(int argc, char **argv)
         case 'A': as_class = optarg; break;
         case 'P': plot = optarg; break;
         case 'C': compare = optarg; break;
+        case 'T': if (tool_int("--threads", optarg, 1, 1024, &threads)) return 2; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -123,6 +126,7 @@ int cmd_synth(int argc, char **argv)
         return tool_fail("%s exists; not overwriting it (use --force)", out);
     if (plot && !force && path_exists(plot))
         return tool_fail("%s exists; not overwriting it (use --force)", plot);
+    gt_threads_set(threads);
     gt_error err = {0};
     gt_tsgan *t = NULL;
     if (gt_tsgan_load(&t, argv[optind], &err) < 0)

@@ -18,6 +18,8 @@ static const char help[] =
     "                         class, one block of rows each)\n"
     "  --cols N               grid columns (default 8)\n"
     "  --seed N               latent draws (default 1)\n"
+    "  --threads N            threads (default: all cores; the same seed and thread\n"
+    "                         count give the same images)\n"
     "  --force                overwrite an existing output\n";
 
 int dcgan_sample(int argc, char **argv)
@@ -28,9 +30,10 @@ int dcgan_sample(int argc, char **argv)
                                          {"cols", required_argument, NULL, 'C'},
                                          {"seed", required_argument, NULL, 's'},
                                          {"force", no_argument, NULL, 'f'},
+                                         {"threads", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int count = 64, cols = 8, seed = 1, force = 0, c;
+    int count = 64, cols = 8, seed = 1, force = 0, threads = 0, c;
     const char *out = NULL, *cname = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
@@ -41,6 +44,7 @@ int dcgan_sample(int argc, char **argv)
         case 'C': if (tool_int("--cols", optarg, 1, 1024, &cols)) return 2; break;
         case 's': if (tool_int("--seed", optarg, 0, 2147483647, &seed)) return 2; break;
         case 'f': force = 1; break;
+        case 'T': if (tool_int("--threads", optarg, 1, 1024, &threads)) return 2; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -52,6 +56,7 @@ int dcgan_sample(int argc, char **argv)
         return tool_fail("-o must end in .png (a grid) or .h5 (an image store), not %s", out), 2;
     if (!force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
+    gt_threads_set(threads);
     gt_error err = {0};
     gt_tsgan *t = NULL;
     if (gt_tsgan_load(&t, argv[optind], &err) < 0)

@@ -30,6 +30,8 @@ static const char help[] =
     "  --class NAME           condition a conditional model on NAME (default: each\n"
     "                         image's own class)\n"
     "  --json                 the summary as JSON on stdout\n"
+    "  --threads N            threads (default: all cores; the same count gives the\n"
+    "                         same scores)\n"
     "  --force                overwrite an existing output\n";
 
 enum { O_SPAN = 3000, O_CLASSES, O_NORMAL, O_CLASS, O_JSON, O_FORCE };
@@ -88,11 +90,12 @@ int dcgan_score(int argc, char **argv)
                                          {"class", required_argument, NULL, O_CLASS},
                                          {"json", no_argument, NULL, O_JSON},
                                          {"force", no_argument, NULL, O_FORCE},
+                                         {"threads", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = NULL, *classes = NULL, *normal = NULL, *cname = NULL;
     double lo = 0, hi = 1;
-    int json = 0, force = 0, c;
+    int json = 0, force = 0, threads = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -111,6 +114,7 @@ int dcgan_score(int argc, char **argv)
         case O_CLASS: cname = optarg; break;
         case O_JSON: json = 1; break;
         case O_FORCE: force = 1; break;
+        case 'T': if (tool_int("--threads", optarg, 1, 1024, &threads)) return 2; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -120,6 +124,7 @@ int dcgan_score(int argc, char **argv)
     const char *mpath = argv[optind], *spath = argv[optind + 1];
     if (!force && path_exists(out))
         return tool_fail("%s exists; not overwriting it (use --force)", out);
+    gt_threads_set(threads);
     gt_error err = {0};
     gt_tsgan *t = NULL;
     gt_imageset *s = NULL;
