@@ -790,6 +790,16 @@ static int score_and_write(gt_tsgan *t, const gt_recording *r, size_t hop, const
     return rc;
 }
 
+/* DIR/NAME.h5, where --save-models keeps a recording's model, into path;
+ * 1 (message given) when a model is there and --force was not. */
+static int save_path(const score_job *job, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s.h5", job->save_dir, name);
+    if (!job->force && path_exists(path))
+        return tool_fail("%s exists; not overwriting it (use --force)", path);
+    return 0;
+}
+
 /* Before any training: --save-models names a directory, and none of the
  * models it would get is there already (unless --force). */
 static int check_save_dir(gt_store *st, const score_job *job)
@@ -797,12 +807,11 @@ static int check_save_dir(gt_store *st, const score_job *job)
     struct stat sb;
     if (stat(job->save_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return tool_fail("--save-models %s: not a directory (create it first)", job->save_dir);
-    for (int i = 0; !job->force && i < gt_store_count(st); i++) {
+    char path[4096];
+    for (int i = 0; i < gt_store_count(st); i++) {
         const char *name = gt_store_name(st, i);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.h5", job->save_dir, name);
-        if (tool_list_has(job->recordings, name) && path_exists(path))
-            return tool_fail("%s exists; not overwriting it (use --force)", path);
+        if (tool_list_has(job->recordings, name) && save_path(job, name, path, sizeof path))
+            return 1;
     }
     return 0;
 }
@@ -818,11 +827,11 @@ static int model_for(gt_store *st, const score_job *job, const char *name, gt_ts
     one.recordings = name;
     int rc = tsgan_fit(&one, st, NULL, 1, t);
     if (!rc && job->save_dir) {
+        /* checked before training too; a file may have appeared since */
         gt_error err = {0};
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s.h5", job->save_dir, name);
-        if (!job->force && path_exists(path))
-            rc = tool_fail("%s exists; not overwriting it (use --force)", path);
+        if (save_path(job, name, path, sizeof path))
+            rc = 1;
         else if (gt_tsgan_save(*t, path, &err) < 0)
             rc = tool_fail_err(&err);
     }
