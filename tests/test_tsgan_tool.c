@@ -186,6 +186,21 @@ START_TEST(train_score_synth_resume)
                          dir, dir),
                      1);
     ck_assert_msg(strstr(out, "0 to 255"), "%s", out);
+    /* Without --d-shift: a quarter of the window for the historian preset,
+     * none for vibration (sim.h5's 12 kHz picks vibration). */
+    const char *shift_opts[3] = {"--preset historian --window 32", "--window 32", ""};
+    const int shift_want[3] = {8, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(run("train %s/sim.h5 -o %s/t3.h5 --classes normal %s --hop 16 --width 8 "
+                          "--max-width 16 --nz 4 --batch 8 --steps 2 --encoder-steps 0 --quiet "
+                          "--threads 1 --force",
+                          dir, dir, shift_opts[k]) == 0,
+                      "%s", out);
+        t = load_model(dir, "t3.h5");
+        ck_assert_msg(t->cfg.d_shift == shift_want[k], "'%s': shift %d, want %d",
+                      shift_opts[k], t->cfg.d_shift, shift_want[k]);
+        gt_tsgan_free(t);
+    }
 
     /* The hinge loss gets D's input gain from the data (1 / RMS) unless
      * --d-gain gives one; --resume keeps it and refuses another. */
