@@ -42,6 +42,13 @@
 #                    (real and synthetic alike), e.g. "--steps 1000"
 #   CWRU_D_SEEDS     seeds of the classifiers of (d) (default 3: seeds 1..3)
 #   CWRU_GAN_SEED    the GAN's seed (default 1)
+#   CWRU_GAN_SEEDS   several GAN seeds (e.g. "1 2 3 4 5"): train a GAN for
+#                    each (OUTDIR/gan-SEED.h5, reused when there), score
+#                    each by the validation figure of (c) (a classifier,
+#                    seed 1, trained on its synthetic windows and scored on
+#                    the real first halves, which the GAN saw and the
+#                    classifier did not; the test halves are not touched),
+#                    and run the tests on the best (copied to gan.h5)
 #   CWRU_TSTR_N      synthetic windows per class for (c) (default: as many as
 #                    the real first halves have)
 #   CWRU_BY_SIZE     1 (default): the GAN is conditioned on the fault and its
@@ -50,7 +57,8 @@
 #                    synthetic windows come in equal parts from its three
 #                    sizes, stored under the fault class; 0: conditioned on
 #                    the four classes the classifiers learn
-# A model already at OUTDIR/gan.h5 is reused (delete it to retrain).
+# A model already at OUTDIR/gan.h5 is reused (delete it to retrain; no
+# GAN is then picked).
 #
 # Measured with the defaults (2 shared cores; 470 s in all, 320 s of it
 # training; same seed and threads give the same numbers):
@@ -174,6 +182,8 @@ DN=${CWRU_D_NSYNTH:-16}
 COPTS=${CWRU_CLF_OPTS:-}
 BY_SIZE=${CWRU_BY_SIZE:-1}
 GAN_SEED=${CWRU_GAN_SEED:-1}
+GAN_SEEDS=${CWRU_GAN_SEEDS:-$GAN_SEED}
+GANFILE="$OUT/gan.h5"
 TSTR_N=${CWRU_TSTR_N:-}
 CLASSES="ball inner_race normal outer_race"
 # The GAN's classes for a class: itself, or its three fault sizes.
@@ -193,7 +203,7 @@ synth() {
         m=$(( (n * (i + 1)) / k - (n * i) / k ))
         as=$c
         [ $# -eq 2 ] && as=$2
-        "$G" synth "$OUT/gan.h5" --class "$sc" -n "$m" --seed $((seed + i)) --as-class "$as" \
+        "$G" synth "$GANFILE" --class "$sc" -n "$m" --seed $((seed + i)) --as-class "$as" \
             -o "$pre-$sc.h5" --force >/dev/null
         printf '%s ' "$pre-$sc.h5"
         i=$((i + 1))
@@ -240,18 +250,28 @@ h5copy -i "$OUT/normal.h5" -o "$OUT/all.h5" -s /recordings/Normal_0 -d /recordin
 REAL="$OUT/faults.h5 $OUT/normal.h5"
 
 echo "== 1. the class-conditional GAN on the first half of every recording"
-GAN="vibration preset, $STEPS steps, seed $GAN_SEED, ${TOPTS:-no other option}"
-[ "$BY_SIZE" = 1 ] && GAN="$GAN, conditioned on fault and size"
-if [ -f "$OUT/gan.h5" ]; then
-    GAN="reused $OUT/gan.h5"
-    echo "   $GAN"
-else
+# train_gan SEED FILE
+train_gan() {
     t=$(now)
     # shellcheck disable=SC2086
     "$G" train "$GANSTORE" --span 0:0.5 --preset vibration --steps "$STEPS" \
-        --encoder-steps 1 --threads "$T" --seed "$GAN_SEED" $TOPTS -o "$OUT/gan.h5" \
-        --force --quiet
-    echo "   trained in $(($(now) - t)) s"
+        --encoder-steps 1 --threads "$T" --seed "$1" $TOPTS -o "$2" --force --quiet
+    echo "   seed $1: trained in $(($(now) - t)) s"
+}
+PICK=
+if [ -f "$OUT/gan.h5" ]; then
+    GAN="reused $OUT/gan.h5"
+    echo "   $GAN"
+elif [ "$(echo "$GAN_SEEDS" | wc -w)" -gt 1 ]; then
+    PICK=1
+    for gs in $GAN_SEEDS; do
+        if [ -f "$OUT/gan-$gs.h5" ]; then echo "   seed $gs: reused $OUT/gan-$gs.h5"
+        else train_gan "$gs" "$OUT/gan-$gs.h5"; fi
+    done
+else
+    GAN_SEED=$GAN_SEEDS
+    train_gan "$GAN_SEED" "$OUT/gan.h5"
+    GAN="vibration preset, $STEPS steps, seed $GAN_SEED, ${TOPTS:-no other option}"
 fi
 
 # Real windows per class (hop 1024): the first halves (training), the second
@@ -283,6 +303,31 @@ acc_json() { echo "$1" | sed 's/.*"accuracy":\([0-9.e-]*\).*/\1/'; }
 wins_json() { echo "$1" | sed 's/.*"windows":\([0-9]*\).*/\1/'; }
 # shellcheck disable=SC2086
 J=$(clf eval "$OUT/clf-trtr-1.h5" $REAL --span 0.5:1 --json)
+
+if [ -n "$PICK" ]; then
+    echo "== 1b. pick the GAN: TSTR on the real first halves (validation; classifier seed 1)"
+    best=
+    bestv=-1
+    for gs in $GAN_SEEDS; do
+        GANFILE="$OUT/gan-$gs.h5"
+        files=
+        for c in $CLASSES; do files="$files$(synth "$c" "${TSTR_N:-$(count_first "$c")}" 201 "$OUT/val-$gs")"; done
+        # shellcheck disable=SC2086
+        clf train $files --hop 1024 --seed 1 -o "$OUT/clf-val-$gs.h5" --force --quiet >/dev/null
+        # shellcheck disable=SC2086
+        v=$(acc_json "$(clf eval "$OUT/clf-val-$gs.h5" $REAL --span 0:0.5 --json)")
+        echo "   GAN seed $gs: $v"
+        if awk -v a="$v" -v b="$bestv" 'BEGIN { exit !(a > b) }'; then
+            best=$gs
+            bestv=$v
+        fi
+    done
+    cp "$OUT/gan-$best.h5" "$OUT/gan.h5"
+    GANFILE="$OUT/gan.h5"
+    GAN="vibration preset, $STEPS steps, seed $best (picked among $GAN_SEEDS by validation, $bestv), ${TOPTS:-no other option}"
+    echo "   picked seed $best"
+fi
+[ "$BY_SIZE" = 1 ] && case $GAN in reused*) ;; *) GAN="$GAN, conditioned on fault and size" ;; esac
 
 echo "== 2. synthetic windows (seeds: 101 signature, 201 train, 301/401 discrimination)"
 SIG=
