@@ -441,7 +441,7 @@ echo "== 4. (b) discriminative score: real first halves against synthetic (seed 
 echo "      tested on the real second halves against fresh synthetic windows (seed 401)"
 DISC=
 for s in 1 2 3; do
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046,SC2086
     clf train "$OUT/real-faults.h5" "$OUT/real-normal.h5" --span 0:0.5 --hop 1024 $(extra $DTRAIN) \
         --seed $s -o "$OUT/clf-disc-$s.h5" --force --quiet >/dev/null
     # The span applies to every store given to eval: real and synthetic apart.
@@ -484,6 +484,7 @@ echo "== 6. (d) 5 real windows per class, without and with $DN synthetic per cla
 echo "   (mixed in with --extra; or the classifier of (c), trained on synthetic"
 echo "   windows only, fine-tuned on the 5 real ones with --init; against the"
 echo "   control: the 5-real classifier fine-tuned on the same 5 real ones again)"
+# shellcheck disable=SC2086
 AUG=$(extra $DAUG)
 R5=
 A5=
