@@ -60,6 +60,14 @@ static uint8_t *read_flags(const char *dir, const char *name, size_t n)
     return flag;
 }
 
+/* A refused run left no dir/name behind. */
+static void assert_not_written(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
+}
+
 /* Whether dir/a and dir/b hold the same bytes. */
 static int files_equal(const char *dir, const char *a, const char *b)
 {
@@ -534,11 +542,8 @@ START_TEST(synth_plot)
     ck_assert_int_eq(run("synth %s/c.h5 --class ball -o %s/y.h5 --plot %s/p.svg", dir, dir, dir),
                      1);
     ck_assert_msg(strstr(out, "p.svg exists"), "%s", out);
-    char path[512];
-    snprintf(path, sizeof path, "%s/y.h5", dir);
-    ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
-    snprintf(path, sizeof path, "%s/q.svg", dir);
-    ck_assert_msg(access(path, F_OK) != 0, "%s written by a refused run", path);
+    assert_not_written(dir, "y.h5");
+    assert_not_written(dir, "q.svg");
     gtt_rmdir(dir);
     free(dir);
 }
@@ -566,9 +571,7 @@ START_TEST(detect_flags_the_run_to_failure)
                          dir, dir, dir),
                      1);
     ck_assert_msg(strstr(out, "p.svg exists"), "%s", out);
-    char s2[512];
-    snprintf(s2, sizeof s2, "%s/s2.csv", dir);
-    ck_assert_msg(access(s2, F_OK) != 0, "%s written although the plot was refused", s2);
+    assert_not_written(dir, "s2.csv");
     /* --save-models: a missing directory and a model already there are
      * refused before any training; a saved model scores as detect did. */
     ck_assert_int_eq(run("detect %s/rtf.h5 --recordings sim_run_to_failure --train-rows 24000 "
@@ -593,9 +596,7 @@ START_TEST(detect_flags_the_run_to_failure)
                          dir, dir, models),
                      1);
     ck_assert_msg(strstr(out, "sim_run_to_failure.h5 exists"), "%s", out);
-    char s5[512];
-    snprintf(s5, sizeof s5, "%s/s5.csv", dir);
-    ck_assert_msg(access(s5, F_OK) != 0, "%s written by a refused run", s5);
+    assert_not_written(dir, "s5.csv");
     ck_assert_msg(run("eval %s/rtf.h5 --recordings sim_run_to_failure --scores %s/s.csv "
                       "--events %s/e.csv --json",
                       dir, dir, dir) == 0,
