@@ -684,36 +684,29 @@ void flag_opts_default(flag_opts *f, gt_thresh_kind kind)
     f->trim = 0;
 }
 
+/* An integer option from lo to INT_MAX into a long field: 2 (said why) when bad. */
+static int long_opt(const char *name, const char *arg, int lo, long *dst)
+{
+    int v;
+    if (tool_int(name, arg, lo, 2147483647, &v))
+        return 2;
+    *dst = v;
+    return 0;
+}
+
 int flag_opts_set(flag_opts *f, int c, const char *arg)
 {
     gt_error err = {0};
-    int v;
     switch (c) {
     case O_THRESHOLD:
         if (gt_thresh_parse(arg, &f->thr, &err) < 0)
             return tool_fail("--threshold: %s", err.msg), 2;
         f->thr_set = 1;
         return 0;
-    case O_MIN_GAP:
-        if (tool_int("--min-gap", arg, 0, 2147483647, &v))
-            return 2;
-        f->min_gap = v;
-        return 0;
-    case O_MIN_LEN:
-        if (tool_int("--min-len", arg, 1, 2147483647, &v))
-            return 2;
-        f->min_len = v;
-        return 0;
-    case O_PERSIST:
-        if (tool_int("--persist", arg, 1, 2147483647, &v))
-            return 2;
-        f->persist = v;
-        return 0;
-    case O_TRIM:
-        if (tool_int("--trim", arg, 0, 2147483647, &v))
-            return 2;
-        f->trim = v;
-        return 0;
+    case O_MIN_GAP: return long_opt("--min-gap", arg, 0, &f->min_gap);
+    case O_MIN_LEN: return long_opt("--min-len", arg, 1, &f->min_len);
+    case O_PERSIST: return long_opt("--persist", arg, 1, &f->persist);
+    case O_TRIM: return long_opt("--trim", arg, 0, &f->trim);
     case O_PLOT:
         f->plot = arg;
         return 0;
