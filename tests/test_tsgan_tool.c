@@ -615,6 +615,58 @@ START_TEST(detect_flags_the_run_to_failure)
 }
 END_TEST
 
+START_TEST(detect_retries_collapsed_training)
+{
+    /* A critic that wins outright (the generator all but frozen) collapses
+     * the training for most seeds.  detect then trains the recording again
+     * from the next seeds, three in all: a retry that succeeds writes what
+     * a run started at that seed writes; three collapses end the job, the
+     * recording and the seeds named, nothing written. */
+    char *dir = gtt_tmpdir();
+    ck_assert_int_eq(run("simulate bearing -o %s/sim.h5 --seconds 2 --faults normal", dir), 0);
+#define COLLAPSING                                                                                 \
+    "--preset historian --window 32 --hop 8 --steps 400 --encoder-steps 10 --lr-g 1e-9 "          \
+    "--lr-d 1e-2 --width 8 --max-width 16 --nz 4 --batch 16 --threads 1 --quiet --force"
+    int failed = 0, recovered = 0;
+    for (int seed = 1; seed <= 8; seed++) {
+        char scores[32];
+        snprintf(scores, sizeof scores, "r%d.csv", seed);
+        int rc = run("detect %s/sim.h5 -o %s/%s --seed %d " COLLAPSING, dir, dir, scores, seed);
+        int again = 0;
+        char want[128];
+        for (int k = 1; k <= 3; k++) {
+            snprintf(want, sizeof want, "sim_normal: training again with seed %d\n", seed + k);
+            if (!strstr(out, want))
+                break;
+            again = k;
+        }
+        ck_assert_msg(again < 3, "seed %d: more than three tries: %s", seed, out);
+        if (rc != 0) {
+            ck_assert_msg(rc == 4 && again == 2, "seed %d: exit %d after %d retries: %s", seed,
+                          rc, again, out);
+            snprintf(want, sizeof want, "sim_normal: no model from seeds %d to %d", seed,
+                     seed + 2);
+            ck_assert_msg(strstr(out, want), "seed %d: %s", seed, out);
+            assert_not_written(dir, scores);
+            failed++;
+        } else if (again) {
+            ck_assert_int_eq(run("detect %s/sim.h5 -o %s/d.csv --seed %d " COLLAPSING, dir, dir,
+                                 seed + again),
+                             0);
+            ck_assert_msg(!strstr(out, "again"), "seed %d retried too: %s", seed + again, out);
+            ck_assert_msg(files_equal(dir, scores, "d.csv"),
+                          "seed %d, retried up to seed %d, scores otherwise", seed, seed + again);
+            recovered++;
+        }
+    }
+#undef COLLAPSING
+    ck_assert_msg(failed > 0 && recovered > 0, "of seeds 1-8, %d failed, %d recovered", failed,
+                  recovered);
+    gtt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 GTT_SUITE(gt_test_tsgan_tool_suite)
 {
     Suite *s = suite_create("tsgan_tool");
@@ -627,6 +679,7 @@ GTT_SUITE(gt_test_tsgan_tool_suite)
     tcase_add_test(tc, refuses_what_does_not_fit);
     tcase_add_test(tc, synth_plot);
     tcase_add_test(tc, detect_flags_the_run_to_failure);
+    tcase_add_test(tc, detect_retries_collapsed_training);
     suite_add_tcase(s, tc);
     return s;
 }

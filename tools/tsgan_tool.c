@@ -362,8 +362,9 @@ int tsgan_run(gt_tsgan *t, const float *x, const int *cls, size_t n, const train
     if (f.failed)
         return 1;
     if (trc < 0) {
-        tool_fail("%s%s", err.msg,
-                  ckpt ? "; nothing written beyond the last checkpoint" : "; nothing written");
+        /* Without a checkpoint the caller says what follows (detect tries
+         * other seeds). */
+        tool_fail("%s%s", err.msg, ckpt ? "; nothing written beyond the last checkpoint" : "");
         return 4;
     }
     return 0;
@@ -815,7 +816,11 @@ static int check_save_dir(gt_store *st, const score_job *job)
     return 0;
 }
 
-/* The model for one recording: the job's, or one fitted on it. */
+/* The model for one recording: the job's, or one fitted on it.  A GAN
+ * that diverges or collapses (tsgan_run's 4) is trained again from the
+ * next seeds, DETECT_TRIES in all: one signal of many should not end the
+ * job, and the same seed still gives the same models. */
+enum { DETECT_TRIES = 3 };
 static int model_for(gt_store *st, const score_job *job, const char *name, gt_tsgan **t)
 {
     if (job->t) {
@@ -825,6 +830,15 @@ static int model_for(gt_store *st, const score_job *job, const char *name, gt_ts
     train_opts one = *job->fit;
     one.recordings = name;
     int rc = tsgan_fit(&one, st, NULL, 1, t);
+    for (int k = 1; rc == 4 && k < DETECT_TRIES; k++) {
+        one.seed = job->fit->seed + (uint64_t)k;
+        fprintf(stderr, "%s: %s: training again with seed %llu\n", tool_name, name,
+                (unsigned long long)one.seed);
+        rc = tsgan_fit(&one, st, NULL, 1, t);
+    }
+    if (rc == 4)
+        tool_fail("%s: no model from seeds %llu to %llu; nothing written", name,
+                  (unsigned long long)job->fit->seed, (unsigned long long)one.seed);
     if (!rc && job->save_dir) {
         /* checked before training too; a file may have appeared since */
         gt_error err = {0};
